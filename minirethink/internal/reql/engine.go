@@ -1,23 +1,117 @@
 package reql
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
 )
 
 // Memory is the in-memory Engine: every database, table and index lives in
 // this process and is lost with it.
+//
+// Concurrency: a query that writes runs under the write lock, a read-only
+// query under the read lock. Every query is therefore atomic and serializable,
+// which is stronger than RethinkDB's per-document atomicity, never weaker.
 type Memory struct {
+	mu  sync.RWMutex
+	dbs map[string]*database
+	// Now is the clock, replaceable in tests.
+	Now func() time.Time
 }
 
 // New returns an empty in-memory engine with the "test" database, as a fresh
 // RethinkDB server has.
 func New() *Memory {
-	return &Memory{}
+	m := &Memory{dbs: map[string]*database{}, Now: time.Now}
+	m.dbs["test"] = &database{id: newUUID(), name: "test", tables: map[string]*Table{}}
+	return m
 }
+
+// globalOpts are the global optional arguments a query may carry.
+var globalOpts = []string{"db", "noreply", "durability", "read_mode", "array_limit",
+	"time_format", "binary_format", "group_format", "profile", "min_batch_rows",
+	"max_batch_rows", "max_batch_bytes", "max_batch_seconds", "first_batch_scaledown_factor"}
 
 // Run evaluates one query.
 func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
-	return Result{}, ErrUnsupported("every term")
+	var raw any
+	dec := json.NewDecoder(bytes.NewReader(q.Term))
+	if err := dec.Decode(&raw); err != nil {
+		return Result{}, ErrClient("Failed to parse query: %v.", err)
+	}
+	term, err := parseTerm(raw, 0)
+	if err != nil {
+		return Result{}, err
+	}
+	writes, err := check(term)
+	if err != nil {
+		return Result{}, err
+	}
+	dbName := "test"
+	for k, rawOpt := range q.GlobalOpts {
+		if !contains(globalOpts, k) {
+			return Result{}, ErrCompile("Unrecognized global optional argument `%s`.", k)
+		}
+		if k == "profile" && !bytes.Equal(bytes.TrimSpace(rawOpt), []byte("false")) {
+			return Result{}, ErrUnsupported("The global optional argument `profile`")
+		}
+		if k != "db" {
+			continue
+		}
+		var o any
+		if err := json.Unmarshal(rawOpt, &o); err != nil {
+			return Result{}, ErrClient("Failed to parse global optional argument `db`: %v.", err)
+		}
+		ot, err := parseTerm(o, 0)
+		if err != nil {
+			return Result{}, err
+		}
+		if ot.Type != ql2.Term_DB || len(ot.Args) != 1 || ot.Args[0].Type != ql2.Term_DATUM {
+			return Result{}, ErrQueryLogic("Expected type DATABASE for the global optional argument `db`.")
+		}
+		name, ok := ot.Args[0].Datum.(string)
+		if !ok {
+			return Result{}, expected("STRING", ot.Args[0].Datum)
+		}
+		dbName = name
+	}
+
+	if writes {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+	} else {
+		m.mu.RLock()
+		defer m.mu.RUnlock()
+	}
+	ec := &evalCtx{
+		ctx: ctx,
+		m:   m,
+		now: float64(m.Now().UnixMilli()) / 1000,
+		db:  dbName,
+	}
+	v, err := ec.eval(term)
+	if err != nil {
+		return Result{}, err
+	}
+	switch x := v.(type) {
+	case Feed:
+		return Result{Kind: Stream, Feed: x}, nil
+	case *tableVal, *streamVal:
+		d, err := ec.toDatum(v)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Kind: Sequence, Seq: d.([]any)}, nil
+	}
+	d, err := ec.toDatum(v)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Kind: Atom, Atom: d}, nil
 }
 
 var _ Engine = (*Memory)(nil)

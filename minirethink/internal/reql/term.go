@@ -1,0 +1,529 @@
+package reql
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"math"
+	"strings"
+
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+)
+
+// Term is a parsed ReQL term: [type, [args...], {optargs}], or a datum.
+type Term struct {
+	Type  ql2.Term_TermType
+	Args  []*Term
+	Opts  map[string]*Term
+	Datum any // only for DATUM
+}
+
+// parseTerm turns decoded query JSON into a Term. In the JSON protocol an
+// array is always a term ([type, args, opts]), an object is MAKE_OBJ whose
+// values are terms, and anything else is a datum.
+func parseTerm(raw any, depth int) (*Term, error) {
+	if depth > maxTermDepth {
+		return nil, ErrCompile("Query is too deeply nested (more than %d levels).", maxTermDepth)
+	}
+	switch x := raw.(type) {
+	case []any:
+		if len(x) < 1 || len(x) > 3 {
+			return nil, ErrClient("Expected a term of the form [type, args, optargs] but found an array of %d elements.", len(x))
+		}
+		n, ok := x[0].(float64)
+		if !ok || n != math.Trunc(n) || n < 0 || n > math.MaxInt32 {
+			return nil, ErrClient("Expected a term type number but found %s.", Print(x[0]))
+		}
+		t := &Term{Type: ql2.Term_TermType(n)}
+		if len(x) >= 2 {
+			args, ok := x[1].([]any)
+			if !ok {
+				return nil, ErrClient("Expected the arguments of a term to be an array but found %s.", TypeName(x[1]))
+			}
+			for _, a := range args {
+				at, err := parseTerm(a, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				t.Args = append(t.Args, at)
+			}
+		}
+		if len(x) == 3 {
+			opts, ok := x[2].(map[string]any)
+			if !ok {
+				return nil, ErrClient("Expected the optional arguments of a term to be an object but found %s.", TypeName(x[2]))
+			}
+			t.Opts = make(map[string]*Term, len(opts))
+			for k, o := range opts {
+				ot, err := parseTerm(o, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				t.Opts[k] = ot
+			}
+		}
+		if t.Type == ql2.Term_DATUM {
+			if len(t.Args) != 1 || t.Args[0].Type != ql2.Term_DATUM {
+				return nil, ErrClient("A DATUM term takes exactly one datum argument.")
+			}
+			return t.Args[0], nil
+		}
+		return t, nil
+	case map[string]any:
+		t := &Term{Type: ql2.Term_MAKE_OBJ, Opts: make(map[string]*Term, len(x))}
+		for k, v := range x {
+			vt, err := parseTerm(v, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			t.Opts[k] = vt
+		}
+		return t, nil
+	default:
+		return &Term{Type: ql2.Term_DATUM, Datum: raw}, nil
+	}
+}
+
+const maxTermDepth = 512
+
+// termName is how error messages name a term type: "Term SPLIT".
+func termName(tt ql2.Term_TermType) string {
+	if n, ok := ql2.Term_TermType_name[int32(tt)]; ok {
+		return "Term " + n
+	}
+	return fmt.Sprintf("Term type %d", tt)
+}
+
+// Non-datum values a term can evaluate to. Datums are plain Go values (see
+// datum.go); everything else is one of these pointer types.
+type (
+	dbVal struct{ name string }
+	// tableVal is a whole table: a selection that can be read, written, and
+	// indexed with between/get_all/order_by.
+	tableVal struct{ t *Table }
+	// singleVal is one document of a table (SELECTION<OBJECT>), e.g. get's
+	// result; doc is nil when no document has that key.
+	singleVal struct {
+		t   *Table
+		pk  any
+		doc map[string]any
+	}
+	// streamVal is a lazy sequence of rows. When table is set the rows are
+	// whole documents of that table (a selection, so writes may follow). When
+	// rng is set the stream is still an index range of the table, which is
+	// what ordered limits and changefeeds are built from.
+	streamVal struct {
+		table *Table
+		rng   *rangeSpec
+		seq   iter.Seq2[any, error]
+	}
+	funcVal struct {
+		params []float64
+		body   *Term
+		// env holds the variables captured where the function was made.
+		env map[float64]any
+	}
+)
+
+// rangeSpec is a stream that is a range of one of a table's indexes,
+// optionally in index order and limited.
+type rangeSpec struct {
+	index    string // the index name; the primary key's name for the primary index
+	lo, hi   any    // bounds; minVal{} / maxVal{} when unbounded
+	loOpen   bool   // left bound excluded
+	hiClosed bool   // right bound included
+	ordered  bool   // order_by({index}) applied
+	desc     bool
+	limit    int // -1 when unlimited
+}
+
+// typeName is r.typeOf's name of any value.
+func typeName(v any) string {
+	switch x := v.(type) {
+	case *dbVal:
+		return "DB"
+	case *tableVal:
+		return "TABLE"
+	case *singleVal:
+		return "SELECTION<OBJECT>"
+	case *streamVal:
+		if x.table != nil {
+			if x.rng != nil && !x.rng.ordered && x.rng.limit < 0 {
+				return "TABLE_SLICE"
+			}
+			return "SELECTION<STREAM>"
+		}
+		return "STREAM"
+	case *funcVal:
+		return "FUNCTION"
+	case Feed:
+		return "STREAM"
+	}
+	return TypeName(v)
+}
+
+// termDef is the implementation of one term type.
+type termDef struct {
+	fn func(ec *evalCtx, t *Term) (any, error)
+	// minArgs and maxArgs bound the positional arguments; maxArgs -1 means
+	// any number.
+	minArgs, maxArgs int
+	// opts are the optional arguments the term accepts. Any other is a
+	// compile error, as in RethinkDB; options RethinkDB has but we do not
+	// support are rejected by the term itself with ErrUnsupported.
+	opts []string
+	// writes marks terms that change data or schema: a query containing one
+	// runs under the engine's write lock.
+	writes bool
+}
+
+var terms = map[ql2.Term_TermType]termDef{}
+
+// register adds term implementations; each terms_*.go file calls it from init.
+func register(tt ql2.Term_TermType, d termDef) {
+	if _, dup := terms[tt]; dup {
+		panic("reql: term registered twice: " + termName(tt))
+	}
+	terms[tt] = d
+}
+
+// check validates a parsed query before anything runs: known terms, arity,
+// optional arguments. It reports whether the query writes.
+func check(t *Term) (writes bool, err error) {
+	if t.Type == ql2.Term_DATUM {
+		return false, nil
+	}
+	d, ok := terms[t.Type]
+	if !ok {
+		if _, known := ql2.Term_TermType_name[int32(t.Type)]; known {
+			return false, ErrUnsupported(termName(t.Type))
+		}
+		return false, ErrCompile("Unknown term type %d.", t.Type)
+	}
+	if t.Type != ql2.Term_MAKE_OBJ {
+		if len(t.Args) < d.minArgs || (d.maxArgs >= 0 && len(t.Args) > d.maxArgs) {
+			return false, ErrCompile("%s", arityMessage(d.minArgs, d.maxArgs, len(t.Args)))
+		}
+		for k := range t.Opts {
+			if !contains(d.opts, k) {
+				return false, ErrCompile("Unrecognized optional argument `%s`.", k)
+			}
+		}
+	}
+	writes = d.writes
+	for _, a := range t.Args {
+		w, err := check(a)
+		if err != nil {
+			return false, err
+		}
+		writes = writes || w
+	}
+	for _, o := range t.Opts {
+		w, err := check(o)
+		if err != nil {
+			return false, err
+		}
+		writes = writes || w
+	}
+	return writes, nil
+}
+
+func arityMessage(lo, hi, got int) string {
+	switch {
+	case lo == hi:
+		return fmt.Sprintf("Expected %d argument%s but found %d.", lo, plural(lo), got)
+	case hi < 0:
+		return fmt.Sprintf("Expected %d or more arguments but found %d.", lo, got)
+	default:
+		return fmt.Sprintf("Expected between %d and %d arguments but found %d.", lo, hi, got)
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// evalCtx is the state of one query's evaluation.
+type evalCtx struct {
+	ctx context.Context
+	m   *Memory
+	// now is r.now() for the whole query, as RethinkDB evaluates it once.
+	now float64
+	// db is the default database (the query's db global optarg, or "test").
+	db string
+	// vars are the bound function parameters, implicit the r.row stack.
+	vars     map[float64]any
+	implicit []any
+	// deterministic is set while evaluating a write function that must be
+	// deterministic (update/replace without non_atomic).
+	deterministic bool
+}
+
+// eval evaluates a term to a value.
+func (ec *evalCtx) eval(t *Term) (any, error) {
+	if t.Type == ql2.Term_DATUM {
+		return t.Datum, nil
+	}
+	if err := ec.ctx.Err(); err != nil {
+		return nil, ErrOpFailed("Query interrupted: %v.", err)
+	}
+	d, ok := terms[t.Type]
+	if !ok { // check() already refused it; this keeps eval total
+		return nil, ErrUnsupported(termName(t.Type))
+	}
+	return d.fn(ec, t)
+}
+
+// datum evaluates t and requires a datum; streams become arrays (as RethinkDB
+// coerces them), selections of one document become the document.
+func (ec *evalCtx) datum(t *Term) (any, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return nil, err
+	}
+	return ec.toDatum(v)
+}
+
+// toDatum converts a value to a datum where ReQL would.
+func (ec *evalCtx) toDatum(v any) (any, error) {
+	switch x := v.(type) {
+	case *singleVal:
+		if x.doc == nil {
+			return nil, nil
+		}
+		return x.doc, nil
+	case *tableVal, *streamVal:
+		var out []any
+		for row, err := range ec.rows(v) {
+			if err != nil {
+				return nil, err
+			}
+			if len(out) >= arrayLimit {
+				return nil, errRuntime(ql2.Response_RESOURCE_LIMIT, "Array over size limit `%d`.", arrayLimit)
+			}
+			out = append(out, row)
+		}
+		if out == nil {
+			out = []any{}
+		}
+		return out, nil
+	case *dbVal, *funcVal, Feed:
+		return nil, ErrQueryLogic("Expected type DATUM but found %s.", typeName(v))
+	}
+	return v, nil
+}
+
+// arrayLimit is RethinkDB's default array_limit.
+const arrayLimit = 100000
+
+// rows iterates a sequence value: a table, a stream or an array datum.
+func (ec *evalCtx) rows(v any) iter.Seq2[any, error] {
+	switch x := v.(type) {
+	case *tableVal:
+		return func(yield func(any, error) bool) {
+			x.t.rows.Ascend(func(e docEntry) bool { return yield(e.doc, nil) })
+		}
+	case *streamVal:
+		return x.seq
+	case []any:
+		return func(yield func(any, error) bool) {
+			for _, e := range x {
+				if !yield(e, nil) {
+					return
+				}
+			}
+		}
+	}
+	return func(yield func(any, error) bool) {
+		yield(nil, ErrQueryLogic("Cannot convert %s to SEQUENCE", typeName(v)))
+	}
+}
+
+// isSequence reports whether v can be iterated by rows.
+func isSequence(v any) bool {
+	switch v.(type) {
+	case *tableVal, *streamVal, []any:
+		return true
+	}
+	return false
+}
+
+// Typed evaluation helpers, with RethinkDB's messages.
+
+func (ec *evalCtx) number(t *Term) (float64, error) {
+	v, err := ec.datum(t)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := v.(float64)
+	if !ok {
+		return 0, expected("NUMBER", v)
+	}
+	return f, nil
+}
+
+func (ec *evalCtx) integer(t *Term) (int, error) {
+	f, err := ec.number(t)
+	if err != nil {
+		return 0, err
+	}
+	if !isInteger(f) {
+		return 0, ErrQueryLogic("Number not an integer: %s", formatNumber(f))
+	}
+	return int(f), nil
+}
+
+func (ec *evalCtx) str(t *Term) (string, error) {
+	v, err := ec.datum(t)
+	if err != nil {
+		return "", err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", expected("STRING", v)
+	}
+	return s, nil
+}
+
+func (ec *evalCtx) boolean(t *Term) (bool, error) {
+	v, err := ec.datum(t)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, expected("BOOL", v)
+	}
+	return b, nil
+}
+
+func (ec *evalCtx) object(t *Term) (map[string]any, error) {
+	v, err := ec.datum(t)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := v.(map[string]any)
+	if !ok || rank(o) != rankObject {
+		return nil, expected("OBJECT", v)
+	}
+	return o, nil
+}
+
+// expected is RethinkDB's type error: "Expected type NUMBER but found STRING."
+func expected(want string, got any) *Error {
+	return ErrQueryLogic("Expected type %s but found %s.", want, typeName(got))
+}
+
+// optString returns a string optarg, or def when absent.
+func (ec *evalCtx) optString(t *Term, name, def string) (string, error) {
+	o, ok := t.Opts[name]
+	if !ok {
+		return def, nil
+	}
+	return ec.str(o)
+}
+
+// optBool returns a bool optarg, or def when absent.
+func (ec *evalCtx) optBool(t *Term, name string, def bool) (bool, error) {
+	o, ok := t.Opts[name]
+	if !ok {
+		return def, nil
+	}
+	return ec.boolean(o)
+}
+
+// function evaluates t to a function of arity params. A non-function value is
+// a constant function, as ReQL allows (update({...}), default(x), ...).
+func (ec *evalCtx) function(t *Term) (*funcVal, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := v.(*funcVal); ok {
+		return f, nil
+	}
+	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: v}}, nil
+}
+
+// call applies f to args. A function of one parameter also binds r.row.
+func (ec *evalCtx) call(f *funcVal, args ...any) (any, error) {
+	if f.params != nil && len(f.params) != len(args) {
+		return nil, ErrQueryLogic("Expected function with %d argument%s but found function with %d argument%s.",
+			len(args), plural(len(args)), len(f.params), plural(len(f.params)))
+	}
+	saved := ec.vars
+	ec.vars = make(map[float64]any, len(f.env)+len(f.params))
+	for k, v := range f.env {
+		ec.vars[k] = v
+	}
+	for i, p := range f.params {
+		ec.vars[p] = args[i]
+	}
+	pushed := len(args) == 1
+	if pushed {
+		ec.implicit = append(ec.implicit, args[0])
+	}
+	v, err := ec.eval(f.body)
+	if pushed {
+		ec.implicit = ec.implicit[:len(ec.implicit)-1]
+	}
+	ec.vars = saved
+	return v, err
+}
+
+// callDatum applies f and requires a datum result.
+func (ec *evalCtx) callDatum(f *funcVal, args ...any) (any, error) {
+	v, err := ec.call(f, args...)
+	if err != nil {
+		return nil, err
+	}
+	return ec.toDatum(v)
+}
+
+// table resolves a table value for terms that need one.
+func (ec *evalCtx) tableArg(t *Term) (*Table, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return nil, err
+	}
+	tv, ok := v.(*tableVal)
+	if !ok {
+		return nil, expected("TABLE", v)
+	}
+	return tv.t, nil
+}
+
+// lookupTable finds db.table, with RethinkDB's messages when missing.
+func (m *Memory) lookupTable(dbName, name string) (*Table, error) {
+	d, ok := m.dbs[dbName]
+	if !ok {
+		return nil, ErrOpFailed("Database `%s` does not exist.", dbName)
+	}
+	t, ok := d.tables[name]
+	if !ok {
+		return nil, ErrOpFailed("Table `%s.%s` does not exist.", dbName, name)
+	}
+	return t, nil
+}
+
+// validName: RethinkDB names are [A-Za-z0-9_-]+.
+func validName(kind, name string) error {
+	if name == "" || strings.IndexFunc(name, func(r rune) bool {
+		return !(r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) >= 0 {
+		return ErrQueryLogic("%s name `%s` invalid (Use A-Z, a-z, 0-9, _ and - only).", kind, name)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package reql
+
+import (
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+)
+
+// Core terms: literals, functions and variables, and naming a db or table.
+
+func init() {
+	register(ql2.Term_MAKE_ARRAY, termDef{fn: makeArray, maxArgs: -1})
+	register(ql2.Term_MAKE_OBJ, termDef{fn: makeObj, maxArgs: 0})
+	register(ql2.Term_FUNC, termDef{fn: makeFunc, minArgs: 2, maxArgs: 2})
+	register(ql2.Term_VAR, termDef{fn: variable, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_IMPLICIT_VAR, termDef{fn: implicitVar})
+	register(ql2.Term_DB, termDef{fn: db, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_TABLE, termDef{fn: table, minArgs: 1, maxArgs: 2,
+		opts: []string{"read_mode", "identifier_format"}})
+	register(ql2.Term_GET, termDef{fn: get, minArgs: 2, maxArgs: 2})
+}
+
+func makeArray(ec *evalCtx, t *Term) (any, error) {
+	out := make([]any, 0, len(t.Args))
+	for _, a := range t.Args {
+		v, err := ec.datum(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func makeObj(ec *evalCtx, t *Term) (any, error) {
+	out := make(map[string]any, len(t.Opts))
+	for k, o := range t.Opts {
+		v, err := ec.datum(o)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	if err := checkPseudoType(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkPseudoType validates the pseudo-types clients may send.
+func checkPseudoType(o map[string]any) error {
+	pt, ok := o["$reql_type$"]
+	if !ok {
+		return nil
+	}
+	switch pt {
+	case "TIME":
+		if _, ok := o["epoch_time"].(float64); !ok {
+			return ErrQueryLogic("pseudo-type TIME object %s does not have expected field `epoch_time`.", Print(o))
+		}
+		if _, ok := o["timezone"].(string); !ok {
+			return ErrQueryLogic("pseudo-type TIME object %s does not have expected field `timezone`.", Print(o))
+		}
+	case "BINARY":
+		if _, ok := o["data"].(string); !ok {
+			return ErrQueryLogic("Invalid binary pseudotype: lacking `data` key.")
+		}
+	default:
+		return ErrUnsupported("The pseudo-type " + Print(pt))
+	}
+	return nil
+}
+
+// makeFunc builds a closure: [69, [[2, [params...]], body]].
+func makeFunc(ec *evalCtx, t *Term) (any, error) {
+	pv, err := ec.datum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	list, ok := pv.([]any)
+	if !ok {
+		return nil, expected("ARRAY", pv)
+	}
+	params := make([]float64, 0, len(list))
+	for _, p := range list {
+		n, ok := p.(float64)
+		if !ok {
+			return nil, expected("NUMBER", p)
+		}
+		params = append(params, n)
+	}
+	var env map[float64]any
+	if len(ec.vars) > 0 {
+		env = make(map[float64]any, len(ec.vars))
+		for k, v := range ec.vars {
+			env[k] = v
+		}
+	}
+	return &funcVal{params: params, body: t.Args[1], env: env}, nil
+}
+
+func variable(ec *evalCtx, t *Term) (any, error) {
+	n, err := ec.number(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	v, ok := ec.vars[n]
+	if !ok {
+		return nil, ErrCompile("Unrecognized variable %s.", formatNumber(n))
+	}
+	return v, nil
+}
+
+func implicitVar(ec *evalCtx, t *Term) (any, error) {
+	if len(ec.implicit) == 0 {
+		return nil, ErrCompile("r.row is not defined in this context.")
+	}
+	return ec.implicit[len(ec.implicit)-1], nil
+}
+
+func db(ec *evalCtx, t *Term) (any, error) {
+	name, err := ec.str(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := validName("Database", name); err != nil {
+		return nil, err
+	}
+	return &dbVal{name: name}, nil
+}
+
+func table(ec *evalCtx, t *Term) (any, error) {
+	dbName := ec.db
+	nameArg := t.Args[0]
+	if len(t.Args) == 2 {
+		v, err := ec.eval(t.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		d, ok := v.(*dbVal)
+		if !ok {
+			return nil, expected("DATABASE", v)
+		}
+		dbName, nameArg = d.name, t.Args[1]
+	}
+	name, err := ec.str(nameArg)
+	if err != nil {
+		return nil, err
+	}
+	if err := validName("Table", name); err != nil {
+		return nil, err
+	}
+	if mode, err := ec.optString(t, "read_mode", "single"); err != nil {
+		return nil, err
+	} else if mode != "single" && mode != "majority" && mode != "outdated" {
+		return nil, ErrQueryLogic("Read mode `%s` unrecognized (options are \"majority\", \"single\", and \"outdated\").", mode)
+	}
+	if _, ok := t.Opts["identifier_format"]; ok {
+		return nil, ErrUnsupported("The optional argument `identifier_format` of table")
+	}
+	tb, err := ec.m.lookupTable(dbName, name)
+	if err != nil {
+		return nil, err
+	}
+	return &tableVal{t: tb}, nil
+}
+
+func get(ec *evalCtx, t *Term) (any, error) {
+	tb, err := ec.tableArg(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	pk, err := ec.datum(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if err := validPrimaryKey(pk); err != nil {
+		return nil, ErrQueryLogic("%s", err.Error())
+	}
+	return &singleVal{t: tb, pk: pk, doc: tb.Get(pk)}, nil
+}
