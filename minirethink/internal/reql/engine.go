@@ -34,7 +34,8 @@ func New() *Memory {
 // globalOpts are the global optional arguments a query may carry.
 var globalOpts = []string{"db", "noreply", "durability", "read_mode", "array_limit",
 	"time_format", "binary_format", "group_format", "profile", "min_batch_rows",
-	"max_batch_rows", "max_batch_bytes", "max_batch_seconds", "first_batch_scaledown_factor"}
+	"max_batch_rows", "max_batch_bytes", "max_batch_seconds", "first_batch_scaledown_factor",
+	"changefeed_queue_size", "geometry_format", "use_outdated"}
 
 // Run evaluates one query.
 func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
