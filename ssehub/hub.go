@@ -1,0 +1,209 @@
+package ssehub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Reasons a stream ends that the caller may want to tell apart (errors.Is).
+var (
+	// ErrClosed: the hub was closed (shutdown). The client reconnects elsewhere.
+	ErrClosed = errors.New("ssehub: hub closed")
+	// ErrTopicClosed: CloseTopic was called, e.g. the board was deleted.
+	ErrTopicClosed = errors.New("ssehub: topic closed")
+	// ErrSlowSubscriber: the subscriber's buffer overflowed or a write timed out. It
+	// reconnects and resumes from Last-Event-ID, so dropping it loses nothing.
+	ErrSlowSubscriber = errors.New("ssehub: subscriber fell behind")
+)
+
+// Config tunes a Hub. Zero values mean the defaults.
+type Config struct {
+	// KeepAlive is how long a stream may stay silent before a ": keep-alive" comment
+	// is sent. Idle proxies cut silent connections (Heroku's router after 55s).
+	// Default 20s.
+	KeepAlive time.Duration
+	// Retry is the reconnect delay sent to clients as "retry:". Default 2s.
+	Retry time.Duration
+	// Buffer is how many events may queue for one subscriber before it is dropped.
+	// Queued events share their bytes with every other subscriber of the topic, so
+	// the memory bound is per published event, not per subscriber. Default 16.
+	Buffer int
+	// WriteTimeout drops a subscriber whose single write (event or keep-alive) takes
+	// longer: a client that stopped reading on a quiet board never overflows its
+	// buffer, and would otherwise hold its connection until TCP gives up.
+	// Default 30s.
+	WriteTimeout time.Duration
+	// Logger receives drops of slow subscribers. Default slog.Default().
+	Logger *slog.Logger
+}
+
+const (
+	defaultKeepAlive    = 20 * time.Second
+	defaultRetry        = 2 * time.Second
+	defaultBuffer       = 16
+	defaultWriteTimeout = 30 * time.Second
+)
+
+// Hub fans events out to the subscribers of each topic. Its zero value is not
+// usable; call New.
+type Hub struct {
+	cfg Config
+
+	// mu guards topics, closed and every topic's subscriber list. Publish takes it
+	// shared, so publishers never wait for each other, only for the brief
+	// exclusive sections of subscribe, unsubscribe and close.
+	mu      sync.RWMutex
+	topics  map[string]*topic
+	closed  bool
+	serving sync.WaitGroup // one per Serve call that got past the closed check
+}
+
+type topic struct {
+	name string
+	subs []*subscriber
+}
+
+// frame is an event already in wire format, formatted once per Publish and shared
+// read-only by every subscriber.
+type frame struct {
+	seq uint64
+	b   []byte
+}
+
+type subscriber struct {
+	topic  *topic
+	idx    int // position in topic.subs, so removal is O(1)
+	queue  chan frame
+	cancel context.CancelCauseFunc
+}
+
+// New returns a Hub with cfg's zero fields set to their defaults.
+func New(cfg Config) *Hub {
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = defaultKeepAlive
+	}
+	if cfg.Retry <= 0 {
+		cfg.Retry = defaultRetry
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = defaultBuffer
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = defaultWriteTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Hub{cfg: cfg, topics: make(map[string]*topic)}
+}
+
+// Publish queues ev for every current subscriber of topic and returns without
+// waiting for any of them: a subscriber whose buffer is full is dropped instead.
+// ev.Data must not be modified afterwards. Publishing to a topic without
+// subscribers costs a map lookup.
+func (h *Hub) Publish(topic string, ev Event) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	t := h.topics[topic]
+	if t == nil {
+		return
+	}
+	f := frame{seq: ev.Seq, b: FormatEvent(ev)}
+	for _, s := range t.subs {
+		select {
+		case s.queue <- f:
+		default:
+			// Cancelling only signals; the subscriber's own Serve unsubscribes it.
+			s.cancel(ErrSlowSubscriber)
+		}
+	}
+}
+
+// Topics returns, sorted, the topics that have at least one subscriber: after a
+// changefeed reconnect these are the boards to re-read and republish.
+func (h *Hub) Topics() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	names := make([]string, 0, len(h.topics))
+	for name := range h.topics {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// CloseTopic ends every stream of topic; their Serve calls return ErrTopicClosed.
+// A later Serve for the same topic subscribes afresh.
+func (h *Hub) CloseTopic(topic string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.topics[topic]
+	if t == nil {
+		return
+	}
+	for _, s := range t.subs {
+		s.cancel(ErrTopicClosed)
+	}
+	delete(h.topics, topic)
+}
+
+// Close ends every stream and waits for their Serve calls to return; later Serve
+// calls return ErrClosed at once. Blocked writes to stalled clients are cut short,
+// so this is prompt as long as the snapshot functions honour their context.
+// http.Server.Shutdown waits for idle connections and streams never go idle, so
+// register Close with http.Server.RegisterOnShutdown (or call it before Shutdown).
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if !h.closed {
+		h.closed = true
+		for _, t := range h.topics {
+			for _, s := range t.subs {
+				s.cancel(ErrClosed)
+			}
+		}
+	}
+	h.mu.Unlock()
+	h.serving.Wait()
+}
+
+func (h *Hub) subscribe(name string, cancel context.CancelCauseFunc) (*subscriber, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	t := h.topics[name]
+	if t == nil {
+		t = &topic{name: name}
+		h.topics[name] = t
+	}
+	s := &subscriber{
+		topic:  t,
+		idx:    len(t.subs),
+		queue:  make(chan frame, h.cfg.Buffer),
+		cancel: cancel,
+	}
+	t.subs = append(t.subs, s)
+	h.serving.Add(1)
+	return s, nil
+}
+
+func (h *Hub) unsubscribe(s *subscriber) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := s.topic
+	last := len(t.subs) - 1
+	t.subs[s.idx] = t.subs[last]
+	t.subs[s.idx].idx = s.idx
+	t.subs[last] = nil
+	t.subs = t.subs[:last]
+	// CloseTopic may already have detached t, and a new topic of the same name may
+	// have taken its place; only release the one that is still registered.
+	if len(t.subs) == 0 && h.topics[t.name] == t {
+		delete(h.topics, t.name)
+	}
+}

@@ -1,0 +1,207 @@
+package ssehub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var (
+	keepAliveComment = []byte(": keep-alive\n\n")
+	// errClientGone is the cancel cause when the request's own context ends; Serve
+	// reports it as a normal end (nil).
+	errClientGone = errors.New("ssehub: client gone")
+	// A deadline in the past makes a blocked write return at once.
+	longAgo = time.Unix(1, 0)
+)
+
+// Serve streams topic to w until the client goes away or ctx is done (it returns
+// nil), the subscriber falls behind (ErrSlowSubscriber), the topic is closed
+// (ErrTopicClosed) or the hub is closed (ErrClosed).
+//
+// It subscribes before it calls snapshot, so an event published while the snapshot
+// is being read is queued rather than lost; queued events not newer than the last
+// one sent are skipped, so the client never goes backwards. The snapshot is sent
+// first unless the client's Last-Event-ID (the header, or the lastEventId query
+// parameter that EventSource polyfills send) is at least its Seq. A Last-Event-ID
+// that is not an unsigned integer counts as absent.
+//
+// If snapshot fails, Serve returns its error (wrapped) and has written nothing, so
+// the caller picks the status (note that EventSource does not retry after a
+// non-200 answer). In every other case the response is a 200 event stream that
+// ends when Serve returns, and the client reconnects after the retry hint.
+func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (Event, error)) error {
+	lastID, haveID := lastEventID(r)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// ctx is usually r.Context() already, but when it is not, a client that went
+	// away must still end the stream before a write fails.
+	defer context.AfterFunc(r.Context(), func() { cancel(errClientGone) })()
+	st := h.newStream(ctx, w, r, topic)
+
+	s, err := h.subscribe(topic, cancel)
+	if err != nil {
+		// A 200 that ends at once makes EventSource reconnect, to another instance
+		// during a shutdown; an error status would make it give up.
+		_ = st.open()
+		return err
+	}
+	defer h.serving.Done()
+	defer h.unsubscribe(s)
+
+	// The deadline must be set from outside the writing goroutine: a write blocked
+	// on a client that stopped reading returns only when its deadline passes.
+	interrupted := make(chan struct{})
+	stopInterrupt := context.AfterFunc(ctx, func() {
+		_ = st.rc.SetWriteDeadline(longAgo)
+		close(interrupted)
+	})
+	defer func() {
+		if stopInterrupt() {
+			_ = st.rc.SetWriteDeadline(time.Time{})
+			return
+		}
+		// Wait, so that net/http finishes the response only after the deadline is
+		// in place: it then fails and closes the connection, instead of reusing a
+		// connection whose deadline could land on its next response.
+		<-interrupted
+	}()
+
+	snap, err := snapshot(ctx)
+	if err != nil {
+		if cause := context.Cause(ctx); isHubCause(cause) {
+			_ = st.open()
+			return cause
+		}
+		return fmt.Errorf("ssehub: snapshot of %q: %w", topic, err)
+	}
+
+	if err := st.open(); err != nil {
+		return st.result(err)
+	}
+	last := snap.Seq
+	if haveID && lastID >= snap.Seq {
+		last = lastID
+	} else if err := st.write(FormatEvent(snap)); err != nil {
+		return st.result(err)
+	}
+	return st.result(st.loop(s.queue, last))
+}
+
+func isHubCause(err error) bool {
+	return errors.Is(err, ErrClosed) || errors.Is(err, ErrTopicClosed) || errors.Is(err, ErrSlowSubscriber)
+}
+
+// lastEventID reads the id the client last received; anything but an unsigned
+// integer is treated as no id, so a stale or foreign id costs a duplicate board,
+// never an error.
+func lastEventID(r *http.Request) (uint64, bool) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("lastEventId")
+	}
+	id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	return id, err == nil
+}
+
+// stream is the writing side of one Serve call.
+type stream struct {
+	h         *Hub
+	ctx       context.Context
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	deadlines bool // whether w supports write deadlines (httptest recorders do not)
+	log       *slog.Logger
+}
+
+func (h *Hub) newStream(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string) *stream {
+	return &stream{
+		h: h, ctx: ctx, w: w, rc: http.NewResponseController(w), deadlines: true,
+		log: h.cfg.Logger.With("topic", topic, "remote", r.RemoteAddr),
+	}
+}
+
+// open sends the headers and the retry hint.
+func (st *stream) open() error {
+	hd := st.w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Accel-Buffering", "no") // nginx would otherwise buffer the stream
+	st.w.WriteHeader(http.StatusOK)
+	retry := strconv.AppendInt([]byte("retry: "), st.h.cfg.Retry.Milliseconds(), 10)
+	return st.write(append(retry, '\n', '\n'))
+}
+
+func (st *stream) write(b []byte) error {
+	if st.deadlines {
+		err := st.rc.SetWriteDeadline(time.Now().Add(st.h.cfg.WriteTimeout))
+		if errors.Is(err, http.ErrNotSupported) {
+			st.deadlines = false
+		}
+	}
+	// Checked after setting the deadline: an interrupt that fires later sets its
+	// deadline after ours, so it cannot be overwritten.
+	if err := st.ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := st.w.Write(b); err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
+
+// loop delivers queued frames newer than last, and a keep-alive comment whenever
+// the stream has been silent for KeepAlive.
+func (st *stream) loop(queue <-chan frame, last uint64) error {
+	keepAlive := time.NewTimer(st.h.cfg.KeepAlive)
+	defer keepAlive.Stop()
+	for {
+		var err error
+		select {
+		case <-st.ctx.Done():
+			return st.ctx.Err()
+		case <-keepAlive.C:
+			err = st.write(keepAliveComment)
+		case f := <-queue:
+			if f.seq <= last {
+				continue
+			}
+			last = f.seq
+			err = st.write(f.b)
+		}
+		if err != nil {
+			return err
+		}
+		keepAlive.Reset(st.h.cfg.KeepAlive)
+	}
+}
+
+// result turns the error that ended the stream into what Serve reports.
+func (st *stream) result(err error) error {
+	cause := context.Cause(st.ctx)
+	switch {
+	case isHubCause(cause):
+		if errors.Is(cause, ErrSlowSubscriber) {
+			st.log.Info("ssehub: dropped slow subscriber", "buffer", st.h.cfg.Buffer)
+		}
+		return cause
+	case cause != nil:
+		// The client went away or the caller's context ended.
+		return nil
+	case errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET):
+		// The client went away before net/http noticed and ended the request.
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		st.log.Info("ssehub: dropped stalled subscriber", "timeout", st.h.cfg.WriteTimeout)
+		return fmt.Errorf("%w: write timed out after %v", ErrSlowSubscriber, st.h.cfg.WriteTimeout)
+	default:
+		return fmt.Errorf("ssehub: write: %w", err)
+	}
+}
