@@ -1,0 +1,191 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+
+	"github.com/leaderboardhq/leaderboard/minirethink/internal/reql"
+)
+
+// headerLen is the size of a query or response header: an 8-byte token and a
+// 4-byte payload length, both little-endian.
+const headerLen = 12
+
+// DefaultMaxQuerySize bounds one query's JSON. Real RethinkDB allows 128 MiB;
+// half of that is plenty for tests and halves what a hostile client can make
+// us allocate.
+const DefaultMaxQuerySize = 64 << 20
+
+// frame is one query as it came off the socket.
+type frame struct {
+	token   int64
+	payload []byte
+}
+
+// errTooLarge reports a frame whose announced size exceeds the limit. The
+// token is known, so the client can still be told why it is disconnected.
+type errTooLarge struct {
+	token int64
+	size  uint32
+	max   int
+}
+
+func (e *errTooLarge) Error() string {
+	// Real RethinkDB's wording (wire_protocol_t::too_large_query_message).
+	return fmt.Sprintf("Query size (%d) greater than maximum (%d).", e.size, e.max)
+}
+
+// readHeader reads a frame header. It is split from readFrame so the caller
+// can tighten the read deadline once a frame has started arriving.
+func readHeader(r io.Reader) (token int64, size uint32, err error) {
+	var h [headerLen]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, 0, err
+	}
+	return int64(binary.LittleEndian.Uint64(h[:8])), binary.LittleEndian.Uint32(h[8:]), nil
+}
+
+// readFrame reads one whole frame, refusing payloads larger than max before
+// allocating them.
+func readFrame(r io.Reader, max int) (frame, error) {
+	token, size, err := readHeader(r)
+	if err != nil {
+		return frame{}, err
+	}
+	return readPayload(r, token, size, max)
+}
+
+func readPayload(r io.Reader, token int64, size uint32, max int) (frame, error) {
+	if uint64(size) > uint64(max) {
+		return frame{token: token}, &errTooLarge{token: token, size: size, max: max}
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return frame{}, err
+	}
+	return frame{token: token, payload: payload}, nil
+}
+
+// query is a decoded frame payload: [type, term?, globalopts?].
+type query struct {
+	typ     ql2.Query_QueryType
+	term    json.RawMessage
+	opts    map[string]json.RawMessage
+	noreply bool
+}
+
+// unparseableQuery is what real RethinkDB answers when the payload is not JSON
+// (wire_protocol_t::unparseable_query_message).
+const unparseableQuery = "Client is buggy (failed to deserialize query)."
+
+// parseQuery decodes a frame payload. Errors are CLIENT_ERRORs worded as real
+// RethinkDB words them (term_storage.cc, json.cc); the connection survives
+// them because the frame boundary is intact.
+func parseQuery(payload []byte) (query, *reql.Error) {
+	if !json.Valid(payload) {
+		return query{}, reql.ErrClient("%s", unparseableQuery)
+	}
+	if t := jsonType(payload); t != "ARRAY" {
+		return query{}, parseError("Expected a query to be an array, but found %s.", t)
+	}
+	var parts []json.RawMessage
+	if err := json.Unmarshal(payload, &parts); err != nil {
+		return query{}, reql.ErrClient("%s", unparseableQuery)
+	}
+	if len(parts) == 0 || len(parts) > 3 {
+		return query{}, parseError("Expected 1 to 3 elements in the top-level query, but found %d.", len(parts))
+	}
+	var num float64
+	if err := json.Unmarshal(parts[0], &num); err != nil {
+		return query{}, parseError("Expected a query type as a number, but found %s.", jsonType(parts[0]))
+	}
+	typ := ql2.Query_QueryType(int32(num))
+	if num != math.Trunc(num) || float64(typ) != num || typ < ql2.Query_START || typ > ql2.Query_SERVER_INFO {
+		return query{}, parseError("Unrecognized QueryType: %d.", int64(num))
+	}
+	q := query{typ: typ}
+	optsAt := 2
+	if len(parts) >= 2 {
+		if typ == ql2.Query_START {
+			q.term = parts[1]
+		} else if jsonType(parts[1]) == "OBJECT" {
+			// The Go driver sends STOP as [3,{"noreply":true}] and NOREPLY_WAIT
+			// as [4,{"db":...}]: options in second place when there is no term.
+			optsAt = 1
+		}
+	}
+	if typ == ql2.Query_START && q.term == nil {
+		// Real RethinkDB has no message for this (it asserts); ours says what is wrong.
+		return query{}, parseError("Expected a term in the top-level START query.")
+	}
+	if len(parts) > optsAt {
+		if jsonType(parts[optsAt]) != "OBJECT" {
+			return query{}, parseError("Expected global optargs as an object, but found %s.", jsonType(parts[optsAt]))
+		}
+		if err := json.Unmarshal(parts[optsAt], &q.opts); err != nil {
+			return query{}, reql.ErrClient("%s", unparseableQuery)
+		}
+		if v, ok := q.opts["noreply"]; ok {
+			q.noreply = bytes.Equal(bytes.TrimSpace(v), []byte("true"))
+		}
+	}
+	return q, nil
+}
+
+func parseError(format string, args ...any) *reql.Error {
+	return reql.ErrClient("Server could not parse query: "+format, args...)
+}
+
+// jsonType names a JSON value's type the way RethinkDB's rapidjson_typestr does.
+func jsonType(v []byte) string {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	if len(v) == 0 {
+		return "NULL"
+	}
+	switch v[0] {
+	case '{':
+		return "OBJECT"
+	case '[':
+		return "ARRAY"
+	case '"':
+		return "STRING"
+	case 't', 'f':
+		return "BOOL"
+	case 'n':
+		return "NULL"
+	default:
+		return "NUMBER"
+	}
+}
+
+// readHandshakeMessage reads one NUL-terminated handshake message. Real
+// RethinkDB reads into a 2048-byte buffer and fails with code 7 beyond it.
+func readHandshakeMessage(r *bufio.Reader) ([]byte, *authError) {
+	var msg []byte
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, &authError{io: err}
+		}
+		if b == 0 {
+			return msg, nil
+		}
+		msg = append(msg, b)
+		if len(msg) >= maxHandshakeMessage {
+			return nil, &authError{code: 7, msg: "Limited read buffer size."}
+		}
+	}
+}
+
+const maxHandshakeMessage = 2048

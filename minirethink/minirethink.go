@@ -1,0 +1,212 @@
+// Package minirethink is an embedded, in-memory RethinkDB-compatible server
+// for tests, in the spirit of miniredis and net/http/httptest.
+//
+// It is:
+//   - a real TCP server speaking RethinkDB's client protocol as RethinkDB
+//     2.4.4 does (V1_0 handshake with SCRAM-SHA-256, JSON queries, several
+//     queries in flight per connection, noreply, NOREPLY_WAIT, SERVER_INFO,
+//     changefeeds with CONTINUE/STOP), so the real driver
+//     gopkg.in/rethinkdb/rethinkdb-go.v6 talks to it unchanged;
+//   - backed by an in-memory engine (internal/reql) implementing the subset of
+//     ReQL this project uses; unsupported terms fail loudly with a runtime
+//     error naming them, never with a silently different answer;
+//   - restartable: Restart drops every connection and changefeed and listens
+//     again on the same address with the data kept, which is how tests
+//     simulate a database outage.
+//
+// It is not durable, not clustered, and has no permissions beyond
+// authentication.
+//
+//	srv := minirethink.RunT(t)
+//	session, err := r.Connect(r.ConnectOpts{Address: srv.Addr()})
+package minirethink
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leaderboardhq/leaderboard/minirethink/internal/reql"
+	"github.com/leaderboardhq/leaderboard/minirethink/internal/wire"
+)
+
+// Server is a running embedded RethinkDB-compatible server.
+type Server struct {
+	engine *reql.Memory
+	users  *wire.Users
+	cfg    wire.Config
+
+	mu     sync.Mutex
+	addr   string
+	wire   *wire.Server
+	served chan struct{} // closed when the current Serve loop returns
+	closed bool
+}
+
+// Option configures a Server.
+type Option func(*options)
+
+type options struct {
+	password     string
+	logger       *slog.Logger
+	maxQuerySize int
+	name         string
+}
+
+// WithPassword sets the admin password (default: none, as on a fresh RethinkDB).
+func WithPassword(password string) Option {
+	return func(o *options) { o.password = password }
+}
+
+// WithLogger sends connection-level events to l (default: discarded).
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) { o.logger = l }
+}
+
+// WithMaxQuerySize bounds the size of one query's JSON (default 64 MiB).
+func WithMaxQuerySize(n int) Option {
+	return func(o *options) { o.maxQuerySize = n }
+}
+
+// WithName sets the server name reported by SERVER_INFO (default "minirethink").
+func WithName(name string) Option {
+	return func(o *options) { o.name = name }
+}
+
+// Run starts a server on a random loopback port.
+func Run(opts ...Option) (*Server, error) {
+	return StartAddr("127.0.0.1:0", opts...)
+}
+
+// RunT starts a server on a random loopback port, fails the test if it
+// cannot, and closes it when the test ends.
+func RunT(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := Run(opts...)
+	if err != nil {
+		t.Fatalf("minirethink: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartAddr starts a server listening on addr ("host:port"; port 0 picks one).
+func StartAddr(addr string, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	users := wire.NewUsers()
+	if o.password != "" {
+		users.Set("admin", o.password)
+	}
+	s := &Server{
+		engine: reql.New(),
+		users:  users,
+		cfg: wire.Config{
+			Users:        users,
+			ServerID:     wire.NewUUID(),
+			ServerName:   o.name,
+			MaxQuerySize: o.maxQuerySize,
+			Logger:       o.logger,
+		},
+	}
+	s.cfg.Engine = s.engine
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("minirethink: listen: %w", err)
+	}
+	s.addr = l.Addr().String()
+	s.serve(l)
+	return s, nil
+}
+
+// serve starts a fresh protocol server on l; the caller holds s.mu or owns s.
+func (s *Server) serve(l net.Listener) {
+	w := wire.NewServer(s.cfg)
+	served := make(chan struct{})
+	s.wire, s.served = w, served
+	go func() {
+		defer close(served)
+		if err := w.Serve(l); err != nil && !errors.Is(err, wire.ErrServerClosed) {
+			s.logger().Error("minirethink: serve", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.cfg.Logger != nil {
+		return s.cfg.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Addr is the "host:port" the server listens on, for ConnectOpts.Address.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Close stops the server, drops every connection and waits for them to end.
+// The data is lost. Close is idempotent.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.stopLocked()
+}
+
+func (s *Server) stopLocked() {
+	_ = s.wire.Close()
+	<-s.served
+}
+
+// Restart simulates an outage: every connection and changefeed is dropped,
+// then the server listens again on the same address with the same data and
+// users. Drivers see their connections fail and must reconnect.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("minirethink: Restart after Close")
+	}
+	s.stopLocked()
+	var (
+		l   net.Listener
+		err error
+	)
+	// The port is free as soon as the listener is closed; the retries only
+	// cover a concurrent process binding it for a moment.
+	for attempt := 0; attempt < 50; attempt++ {
+		if l, err = net.Listen("tcp", s.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		s.closed = true
+		return fmt.Errorf("minirethink: restart: listen again on %s: %w", s.addr, err)
+	}
+	s.serve(l)
+	return nil
+}
+
+// SetPassword changes the admin password; "" removes it. Connections already
+// open are not affected.
+func (s *Server) SetPassword(password string) {
+	s.users.Set("admin", password)
+}
+
+// SetUser creates a user, or changes its password, for handshakes only: the
+// embedded server does not enforce permissions.
+func (s *Server) SetUser(name, password string) {
+	s.users.Set(name, password)
+}
