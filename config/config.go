@@ -1,0 +1,116 @@
+// Package config reads the service's settings from environment variables, the
+// only way both processes are configured (Heroku-style). .env.example
+// documents each one.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Config is every setting of web and dblistener.
+type Config struct {
+	// Port is the HTTP port of web.
+	Port int `envconfig:"PORT" default:"5000"`
+	// DatabaseURL is rethinkdb://[user[:password]@]host[:port]/dbname. Empty
+	// means embedded mode: web starts an in-memory RethinkDB-compatible
+	// server and runs the listener in-process.
+	DatabaseURL string `envconfig:"DATABASE_URL"`
+	// EmbeddedDatabase is the database name used in embedded mode.
+	EmbeddedDatabase string `envconfig:"EMBEDDED_DATABASE" default:"leaderboard"`
+	// APIKeys are the bearer keys that may write, comma-separated.
+	APIKeys []string `envconfig:"API_KEYS"`
+	// OpenWrites allows running against a real database with no API_KEYS.
+	OpenWrites bool `envconfig:"OPEN_WRITES" default:"false"`
+	// GripURL enables GRIP mode: streams are held by Pushpin / Fanout Cloud.
+	GripURL string `envconfig:"GRIP_URL"`
+	// TopN is how many players a board shows and streams.
+	TopN int `envconfig:"TOP_N" default:"5"`
+	// PublishInterval is the listener's coalescing window per board.
+	PublishInterval time.Duration `envconfig:"PUBLISH_INTERVAL" default:"50ms"`
+	// KeepAliveInterval is the SSE keep-alive comment interval.
+	KeepAliveInterval time.Duration `envconfig:"KEEPALIVE_INTERVAL" default:"20s"`
+	// QueryTimeout bounds every database query but changefeeds.
+	QueryTimeout time.Duration `envconfig:"QUERY_TIMEOUT" default:"5s"`
+	// RequestTimeout bounds reading a request and writing its response
+	// (streams excepted).
+	RequestTimeout time.Duration `envconfig:"REQUEST_TIMEOUT" default:"15s"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+	// LogFormat is json (for log drains) or text (for people).
+	LogFormat string `envconfig:"LOG_FORMAT" default:"json"`
+}
+
+// Load reads and validates the environment.
+func Load() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	keys := c.APIKeys[:0]
+	for _, k := range c.APIKeys {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	c.APIKeys = keys
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.Port > 0 && c.Port < 65536, "PORT must be 1-65535, got %d", c.Port)
+	check(c.TopN >= 1 && c.TopN <= 100, "TOP_N must be 1-100, got %d", c.TopN)
+	check(c.PublishInterval >= time.Millisecond, "PUBLISH_INTERVAL must be at least 1ms, got %s", c.PublishInterval)
+	check(c.KeepAliveInterval >= time.Second, "KEEPALIVE_INTERVAL must be at least 1s, got %s", c.KeepAliveInterval)
+	check(c.QueryTimeout > 0, "QUERY_TIMEOUT must be positive")
+	check(c.RequestTimeout > 0, "REQUEST_TIMEOUT must be positive")
+	check(c.ShutdownTimeout > 0, "SHUTDOWN_TIMEOUT must be positive")
+	_, err := c.level()
+	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
+	return errors.Join(errs...)
+}
+
+// Embedded reports whether web runs its own in-memory database.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// CheckWriteAuth is web's start-up rule: against a real database, writes
+// need API_KEYS unless the operator says OPEN_WRITES=true.
+func (c Config) CheckWriteAuth() error {
+	if c.Embedded() || len(c.APIKeys) > 0 || c.OpenWrites {
+		return nil
+	}
+	return errors.New("refusing to start with DATABASE_URL set and no API_KEYS: anyone could write scores. " +
+		"Set API_KEYS to a comma-separated list of secret keys, or OPEN_WRITES=true to run an open demo")
+}
+
+func (c Config) level() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	return l, err
+}
+
+// Logger builds the process's logger, to stdout as Heroku expects.
+func (c Config) Logger(process string) *slog.Logger {
+	level, _ := c.level()
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(os.Stdout, opts)
+	if c.LogFormat == "text" {
+		h = slog.NewTextHandler(os.Stdout, opts)
+	}
+	return slog.New(h).With("process", process)
+}

@@ -1,0 +1,188 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/encoding"
+)
+
+// Board is a leaderboard. Top and Seq are written by the listener: Top is the
+// materialized top N, Seq grows by one at every republish and is the SSE
+// event id.
+type Board struct {
+	ID        string    `rethinkdb:"id,omitempty"`
+	Name      string    `rethinkdb:"name"`
+	CreatedAt time.Time `rethinkdb:"created_at"`
+	Top       []Player  `rethinkdb:"top"`
+	Seq       uint64    `rethinkdb:"seq"`
+}
+
+// Boards is the boards table.
+type Boards struct {
+	st    *Store
+	table r.Term
+}
+
+// Get returns the board with id, or ErrNotFound.
+func (b *Boards) Get(ctx context.Context, id string) (*Board, error) {
+	if !validID(id) {
+		return nil, notFound("board")
+	}
+	ctx, cancel := b.st.queryContext(ctx)
+	defer cancel()
+	var board Board
+	err := b.table.Get(id).ReadOne(&board, b.st.session, r.RunOpts{Context: ctx})
+	if errors.Is(err, r.ErrEmptyResult) {
+		return nil, notFound("board")
+	}
+	if err != nil {
+		return nil, classify("get board", err)
+	}
+	return &board, nil
+}
+
+// Save creates the board when it has no ID (setting ID and CreatedAt), or
+// renames it.
+func (b *Boards) Save(ctx context.Context, board *Board) error {
+	name, err := cleanName("board", board.Name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := b.st.queryContext(ctx)
+	defer cancel()
+	run := r.RunOpts{Context: ctx}
+	if board.ID == "" {
+		res, err := b.st.write(ctx, "create board", b.table.Insert(map[string]any{
+			"name":       name,
+			"created_at": r.Now(),
+			"top":        []any{},
+			"seq":        0,
+		}, r.InsertOpts{ReturnChanges: true}))
+		if err != nil {
+			return err
+		}
+		if res.Errors > 0 || len(res.Changes) != 1 {
+			return classify("create board", errors.New(res.FirstError))
+		}
+		return decode(res.Changes[0].NewValue, board)
+	}
+	if !validID(board.ID) {
+		return notFound("board")
+	}
+	res, err := b.table.Get(board.ID).Update(map[string]any{"name": name}).RunWrite(b.st.session, run)
+	if err != nil {
+		return classify("rename board", err)
+	}
+	if res.Skipped > 0 {
+		return notFound("board")
+	}
+	board.Name = name
+	return nil
+}
+
+// Delete removes the board and its players. RethinkDB has no transactions
+// across documents: players go first, so a failure half way leaves an
+// emptied board that a retry finishes, never orphaned players.
+func (b *Boards) Delete(ctx context.Context, id string) error {
+	if !validID(id) {
+		return notFound("board")
+	}
+	ctx, cancel := b.st.queryContext(ctx)
+	defer cancel()
+	run := r.RunOpts{Context: ctx}
+	var exists bool
+	if err := b.table.Get(id).Ne(nil).ReadOne(&exists, b.st.session, run); err != nil {
+		return classify("delete board", err)
+	}
+	if !exists {
+		return notFound("board")
+	}
+	if _, err := b.st.Players.table.GetAllByIndex(boardIndex, id).Delete().RunWrite(b.st.session, run); err != nil {
+		return classify("delete board's players", err)
+	}
+	res, err := b.table.Get(id).Delete().RunWrite(b.st.session, run)
+	if err != nil {
+		return classify("delete board", err)
+	}
+	if res.Deleted == 0 {
+		return notFound("board")
+	}
+	return nil
+}
+
+// List returns up to limit boards in id order, starting after the id after
+// ("" for the first page): keyset pagination, stable while boards come and go.
+func (b *Boards) List(ctx context.Context, after string, limit int) ([]Board, error) {
+	ctx, cancel := b.st.queryContext(ctx)
+	defer cancel()
+	var lower any = r.MinVal
+	bound := "closed"
+	if after != "" {
+		lower, bound = after, "open"
+	}
+	var boards []Board
+	err := b.table.Between(lower, r.MaxVal, r.BetweenOpts{LeftBound: bound}).
+		OrderBy(r.OrderByOpts{Index: "id"}).
+		Limit(limit).
+		Without("top").
+		ReadAll(&boards, b.st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return nil, classify("list boards", err)
+	}
+	return boards, nil
+}
+
+// Publish stores top as the board's materialized top N and bumps Seq, in one
+// atomic update, unless top is what the board already has. It returns the
+// board after the write and whether it changed; ErrNotFound if the board is
+// gone.
+func (b *Boards) Publish(ctx context.Context, id string, top []Player) (*Board, bool, error) {
+	ctx, cancel := b.st.queryContext(ctx)
+	defer cancel()
+	doc := make([]any, len(top))
+	for i, p := range top {
+		doc[i] = map[string]any{"id": p.ID, "name": p.Name, "score": p.Score, "rank": p.Rank}
+	}
+	res, err := b.table.Get(id).Update(func(board r.Term) any {
+		return r.Branch(board.Field("top").Default(nil).Eq(doc),
+			map[string]any{},
+			map[string]any{"top": doc, "seq": board.Field("seq").Default(0).Add(1)})
+	}, r.UpdateOpts{ReturnChanges: true}).RunWrite(b.st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return nil, false, classify("publish board", err)
+	}
+	if res.Skipped > 0 {
+		return nil, false, notFound("board")
+	}
+	if res.Unchanged > 0 || len(res.Changes) == 0 {
+		return nil, false, nil
+	}
+	var board Board
+	if err := decode(res.Changes[0].NewValue, &board); err != nil {
+		return nil, false, err
+	}
+	return &board, true, nil
+}
+
+// decode converts a document from a write result or a changefeed into v.
+func decode(doc any, v any) error {
+	if err := encoding.Decode(v, doc); err != nil {
+		return fmt.Errorf("decode document: %w", err)
+	}
+	return nil
+}
+
+// write runs a write query and returns its result document as is: unlike the
+// driver's RunWrite, per-document errors stay in the result for the caller
+// to interpret (an r.error raised by a rule, say).
+func (st *Store) write(ctx context.Context, op string, q r.Term) (r.WriteResponse, error) {
+	var res r.WriteResponse
+	if err := q.ReadOne(&res, st.session, r.RunOpts{Context: ctx}); err != nil {
+		return res, classify(op, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,78 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+)
+
+// The domain's error kinds. The HTTP layer maps them to status codes in one
+// place; everything else wraps them with %w.
+var (
+	// ErrNotFound: no such board, or no such player on that board.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: the caller's input breaks a rule (name length, amount range).
+	ErrInvalid = errors.New("invalid input")
+	// ErrUnavailable: the database cannot be reached or did not answer in time.
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// kindError is an error of one kind with a message meant for the caller.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func invalid(format string, args ...any) error {
+	return &kindError{kind: ErrInvalid, msg: fmt.Sprintf(format, args...)}
+}
+
+func notFound(what string) error {
+	return &kindError{kind: ErrNotFound, msg: what + " not found"}
+}
+
+// classify turns a driver error into one of the domain's kinds where it is
+// one: connection trouble and timeouts become ErrUnavailable. Other errors
+// (a query bug, a schema problem) stay as they are and surface as 500s.
+func classify(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isUnavailable(err) {
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func isUnavailable(err error) bool {
+	var (
+		connErr   r.RQLConnectionError
+		driverErr r.RQLDriverError
+		availErr  r.RQLAvailabilityError
+		opErr     r.RQLOpFailedError
+		netErr    net.Error
+	)
+	switch {
+	case errors.Is(err, r.ErrConnectionClosed), errors.Is(err, r.ErrNoConnections),
+		errors.Is(err, r.ErrNoConnectionsStarted), errors.Is(err, r.ErrQueryTimeout),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return true
+	case errors.As(err, &connErr), errors.As(err, &driverErr), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &opErr), errors.As(err, &availErr):
+		// OP_FAILED is the server saying it cannot do it now (a table's
+		// primary is unreachable), except for a missing table or database,
+		// which is a deployment bug that retrying will not fix.
+		return !strings.Contains(err.Error(), "does not exist")
+	}
+	return false
+}

@@ -1,0 +1,208 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+)
+
+// Player is one player of one board. ReachedAt is when the score was last
+// changed (seconds since the epoch, the database's clock): at equal scores,
+// whoever got there first ranks higher. Rank is computed, not stored, except
+// in a board's materialized top.
+type Player struct {
+	ID        string  `rethinkdb:"id,omitempty"`
+	Board     string  `rethinkdb:"board,omitempty"`
+	Name      string  `rethinkdb:"name"`
+	Score     int64   `rethinkdb:"score"`
+	ReachedAt float64 `rethinkdb:"reached_at,omitempty"`
+	Rank      int     `rethinkdb:"rank,omitempty"`
+}
+
+// Players is the players table.
+type Players struct {
+	st    *Store
+	table r.Term
+}
+
+// Errors raised inside the score update, so the checks and the write are one
+// atomic step. Their text only travels from the database back to AddScore.
+const (
+	errOtherBoard = "leaderboard: player is on another board"
+	errScoreRange = "leaderboard: score out of range"
+)
+
+// Get returns the player of board with id, with its rank; ErrNotFound if
+// there is none or it belongs to another board.
+func (p *Players) Get(ctx context.Context, board, id string) (*Player, error) {
+	if !validID(board) || !validID(id) {
+		return nil, notFound("player")
+	}
+	ctx, cancel := p.st.queryContext(ctx)
+	defer cancel()
+	var player Player
+	err := p.table.Get(id).ReadOne(&player, p.st.session, r.RunOpts{Context: ctx})
+	if errors.Is(err, r.ErrEmptyResult) || (err == nil && player.Board != board) {
+		return nil, notFound("player")
+	}
+	if err != nil {
+		return nil, classify("get player", err)
+	}
+	if err := p.rank(ctx, &player); err != nil {
+		return nil, err
+	}
+	return &player, nil
+}
+
+// Save creates the player on its board (which must exist), setting ID and
+// ReachedAt.
+func (p *Players) Save(ctx context.Context, player *Player) error {
+	name, err := cleanName("player", player.Name)
+	if err != nil {
+		return err
+	}
+	if err := checkScore(player.Score); err != nil {
+		return err
+	}
+	if player.ID != "" {
+		return invalid("players are created without an id")
+	}
+	if _, err := p.st.Boards.Get(ctx, player.Board); err != nil {
+		return err
+	}
+	ctx, cancel := p.st.queryContext(ctx)
+	defer cancel()
+	res, err := p.st.write(ctx, "create player", p.table.Insert(map[string]any{
+		"board":      player.Board,
+		"name":       name,
+		"score":      player.Score,
+		"reached_at": r.Now().ToEpochTime(),
+	}, r.InsertOpts{ReturnChanges: true}))
+	if err != nil {
+		return err
+	}
+	if res.Errors > 0 || len(res.Changes) != 1 {
+		return classify("create player", errors.New(res.FirstError))
+	}
+	if err := decode(res.Changes[0].NewValue, player); err != nil {
+		return err
+	}
+	return p.rank(ctx, player)
+}
+
+// Delete removes the player of board with id.
+func (p *Players) Delete(ctx context.Context, board, id string) error {
+	if !validID(board) || !validID(id) {
+		return notFound("player")
+	}
+	ctx, cancel := p.st.queryContext(ctx)
+	defer cancel()
+	res, err := p.st.write(ctx, "delete player", p.table.Get(id).Replace(func(row r.Term) any {
+		return r.Branch(row.Field("board").Eq(board), nil, row)
+	}))
+	if err != nil {
+		return err
+	}
+	if res.Deleted == 0 {
+		return notFound("player")
+	}
+	return nil
+}
+
+// AddScore adds amount to the player's score in one atomic update that also
+// checks the board and the score's range, and returns the player as that
+// update left it (not a second read, which could include later writes).
+func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) (*Player, error) {
+	if err := checkAmount(amount); err != nil {
+		return nil, err
+	}
+	if amount == 0 {
+		// Nothing to write; writing reached_at would cost the player its
+		// place among equal scores.
+		return p.Get(ctx, board, id)
+	}
+	if !validID(board) || !validID(id) {
+		return nil, notFound("player")
+	}
+	ctx, cancel := p.st.queryContext(ctx)
+	defer cancel()
+	res, err := p.st.write(ctx, "add score", p.table.Get(id).Update(func(row r.Term) any {
+		score := row.Field("score").Add(amount)
+		return r.Branch(
+			row.Field("board").Ne(board), r.Error(errOtherBoard),
+			score.Gt(MaxScore).Or(score.Lt(-MaxScore)), r.Error(errScoreRange),
+			map[string]any{"score": score, "reached_at": r.Now().ToEpochTime()},
+		)
+	}, r.UpdateOpts{ReturnChanges: true}))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case res.Skipped > 0, strings.Contains(res.FirstError, errOtherBoard):
+		return nil, notFound("player")
+	case strings.Contains(res.FirstError, errScoreRange):
+		return nil, invalid("score would leave the range -2^53..2^53")
+	case res.Errors > 0 || len(res.Changes) != 1:
+		return nil, classify("add score", errors.New(res.FirstError))
+	}
+	var player Player
+	if err := decode(res.Changes[0].NewValue, &player); err != nil {
+		return nil, err
+	}
+	if err := p.rank(ctx, &player); err != nil {
+		return nil, err
+	}
+	return &player, nil
+}
+
+// boardRange is the part of the rank index that holds one board's players.
+func (p *Players) boardRange(board string) r.Term {
+	return p.table.Between([]any{board, r.MinVal}, []any{board, r.MaxVal}, r.BetweenOpts{Index: rankIndex})
+}
+
+// TopForBoard returns the board's best n players, best first, ranked. It is
+// a range read of the rank index: O(log n + N), whatever the table's size.
+func (p *Players) TopForBoard(ctx context.Context, board string, n int) ([]Player, error) {
+	ctx, cancel := p.st.queryContext(ctx)
+	defer cancel()
+	var players []Player
+	err := p.boardRange(board).
+		OrderBy(r.OrderByOpts{Index: r.Desc(rankIndex)}).
+		Limit(n).
+		ReadAll(&players, p.st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return nil, classify("top players", err)
+	}
+	assignRanks(players)
+	return players, nil
+}
+
+// assignRanks numbers an ordered list: competition ranking ("1224"), so two
+// players the index cannot tell apart share a rank, as Get would report.
+func assignRanks(players []Player) {
+	for i := range players {
+		if i > 0 && players[i].Score == players[i-1].Score && players[i].ReachedAt == players[i-1].ReachedAt {
+			players[i].Rank = players[i-1].Rank
+			continue
+		}
+		players[i].Rank = i + 1
+	}
+}
+
+// rank sets player.Rank: one more than the players of its board that sort
+// strictly before it in the rank index.
+func (p *Players) rank(ctx context.Context, player *Player) error {
+	var ahead int
+	err := p.table.Between(
+		[]any{player.Board, player.Score, -player.ReachedAt},
+		[]any{player.Board, r.MaxVal},
+		r.BetweenOpts{Index: rankIndex, LeftBound: "open"},
+	).Count().ReadOne(&ahead, p.st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return classify("rank player", err)
+	}
+	player.Rank = ahead + 1
+	return nil
+}

@@ -1,0 +1,44 @@
+package views
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// requireKey guards writes: Authorization: Bearer <key> with one of keys.
+// With no keys configured, writes are open (the operator chose that
+// explicitly; cmd/web refuses to start that way against a real database
+// unless OPEN_WRITES=true).
+func requireKey(keys []string) echo.MiddlewareFunc {
+	// Compare digests so neither the key's length nor its bytes leak
+	// through timing.
+	digests := make([][32]byte, len(keys))
+	for i, k := range keys {
+		digests[i] = sha256.Sum256([]byte(k))
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if len(keys) == 0 {
+			return next
+		}
+		return func(c echo.Context) error {
+			auth := c.Request().Header.Get(echo.HeaderAuthorization)
+			scheme, token, ok := strings.Cut(auth, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+				return echo.NewHTTPError(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+			}
+			got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+			match := 0
+			for _, d := range digests {
+				match |= subtle.ConstantTimeCompare(got[:], d[:])
+			}
+			if match != 1 {
+				return echo.NewHTTPError(http.StatusUnauthorized, "invalid API key")
+			}
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package views
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/leaderboardhq/leaderboard/models"
+)
+
+// playerJSON is a player in a board's list (no board field) and, with Board,
+// GET /boards/{board}/players/{player}/.
+type playerJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Score int64  `json:"score"`
+	Rank  int    `json:"rank"`
+	Board string `json:"board,omitempty"`
+}
+
+func newPlayerJSON(p *models.Player) playerJSON {
+	return playerJSON{ID: p.ID, Name: p.Name, Score: p.Score, Rank: p.Rank, Board: p.Board}
+}
+
+func playerPath(board, id string) string {
+	return boardPath(board) + "players/" + url.PathEscape(id) + "/"
+}
+
+func (s *Server) getPlayer(c echo.Context) error {
+	p, err := s.store.Players.Get(c.Request().Context(), c.Param("board"), c.Param("player"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newPlayerJSON(p))
+}
+
+type createPlayerRequest struct {
+	Name  *string      `json:"name"`
+	Score *json.Number `json:"score"`
+}
+
+func (s *Server) createPlayer(c echo.Context) error {
+	var req createPlayerRequest
+	if _, err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	if req.Name == nil {
+		return badRequest(`field "name" is required`)
+	}
+	p := models.Player{Board: c.Param("board"), Name: *req.Name}
+	if req.Score != nil {
+		score, err := parseInteger("score", req.Score.String(), models.MaxScore)
+		if err != nil {
+			return err
+		}
+		p.Score = score
+	}
+	if err := s.store.Players.Save(c.Request().Context(), &p); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, playerPath(p.Board, p.ID))
+	return c.JSON(http.StatusCreated, newPlayerJSON(&p))
+}
+
+func (s *Server) deletePlayer(c echo.Context) error {
+	if err := s.store.Players.Delete(c.Request().Context(), c.Param("board"), c.Param("player")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type scoreAddRequest struct {
+	Amount *json.Number `json:"amount"`
+}
+
+// addScore adds 1, as the original did, or the amount given in a JSON body
+// {"amount": n} or as ?amount=n.
+func (s *Server) addScore(c echo.Context) error {
+	var req scoreAddRequest
+	hasBody, err := decodeBody(c, &req)
+	if err != nil {
+		return err
+	}
+	query, inQuery := c.QueryParams()["amount"]
+	if hasBody && req.Amount != nil && inQuery {
+		return badRequest("give amount in the body or in the query, not both")
+	}
+	raw := "1"
+	switch {
+	case req.Amount != nil:
+		raw = req.Amount.String()
+	case inQuery:
+		if len(query) != 1 {
+			return badRequest("amount must be given once")
+		}
+		raw = query[0]
+	}
+	amount, err := parseInteger("amount", raw, models.MaxAmount)
+	if err != nil {
+		return err
+	}
+	p, err := s.store.Players.AddScore(c.Request().Context(), c.Param("board"), c.Param("player"), amount)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newPlayerJSON(p))
+}

@@ -1,0 +1,152 @@
+// Package views is the HTTP API: Echo routes and handlers, the JSON shapes,
+// authentication, and the one place that maps errors to status codes.
+// Everything Echo-specific stays in this package.
+package views
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/ssehub"
+)
+
+// Config is what the HTTP layer needs.
+type Config struct {
+	Store *models.Store
+	// TopN is how many players a board shows by default (and in streams).
+	TopN int
+	// APIKeys guard every write; empty means writes are open.
+	APIKeys []string
+	// Hub serves built-in SSE streams.
+	Hub *ssehub.Hub
+	// Grip, when set, makes streams that come through the GRIP proxy (a
+	// verified Grip-Sig) be held by the proxy instead of by this process.
+	Grip *grip.Config
+	// KeepAlive is the keep-alive interval GRIP holds ask the proxy for.
+	KeepAlive time.Duration
+	// RequestTimeout bounds reading a request and writing a response,
+	// streams excepted.
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	echo      *echo.Echo
+	store     *models.Store
+	topN      int
+	hub       *ssehub.Hub
+	grip      *grip.Config
+	keepAlive time.Duration
+	timeout   time.Duration
+	log       *slog.Logger
+}
+
+// MaxLimit bounds ?limit= on every list.
+const MaxLimit = 100
+
+// New builds the API's routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 15 * time.Second
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 20 * time.Second
+	}
+	s := &Server{
+		echo:      echo.New(),
+		store:     cfg.Store,
+		topN:      cfg.TopN,
+		hub:       cfg.Hub,
+		grip:      cfg.Grip,
+		keepAlive: cfg.KeepAlive,
+		timeout:   cfg.RequestTimeout,
+		log:       cfg.Logger,
+	}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	// Behind Heroku's router or Pushpin the client's address is in
+	// X-Forwarded-For; trust it only from loopback and private networks.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+
+	// Trailing slashes are optional everywhere, as in the original.
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic in handler", "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(s.deadlines)
+	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
+
+	write := requireKey(cfg.APIKeys)
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/boards", s.listBoards)
+	e.POST("/boards", s.createBoard, write)
+	e.GET("/boards/:board", s.getBoard)
+	e.DELETE("/boards/:board", s.deleteBoard, write)
+	e.POST("/boards/:board/players", s.createPlayer, write)
+	e.GET("/boards/:board/players/:player", s.getPlayer)
+	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
+	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
+	return s
+}
+
+func humanLimit(n int) string { return strings.TrimSuffix(humanBytes(n), "iB") }
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.echo.ServeHTTP(w, r)
+}
+
+// deadlines bounds reading the request and writing the response per request,
+// instead of http.Server's ReadTimeout/WriteTimeout, which would cut every
+// SSE stream after the same time. The stream handler lifts the write deadline.
+func (s *Server) deadlines(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rc := http.NewResponseController(c.Response().Writer)
+		deadline := time.Now().Add(s.timeout)
+		// Unsupported only with exotic writers (tests' recorders); then the
+		// server's own limits still apply.
+		_ = rc.SetReadDeadline(deadline)
+		_ = rc.SetWriteDeadline(deadline)
+		return next(c)
+	}
+}
+
+// logRequests logs one line per request.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req, res := c.Request(), c.Response()
+		s.log.Info("request",
+			"method", req.Method,
+			"path", req.URL.Path,
+			"status", res.Status,
+			"bytes", res.Size,
+			"duration", time.Since(start).Round(time.Microsecond),
+			"ip", c.RealIP(),
+			"request_id", res.Header().Get(echo.HeaderXRequestID),
+		)
+		return nil
+	}
+}

@@ -1,0 +1,95 @@
+package views
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/ssehub"
+)
+
+// Topic is the hub topic (and GRIP channel) of a board's stream.
+func Topic(boardID string) string { return "board-" + boardID }
+
+// BoardEvent is a board's SSE event: id = seq, event = update, data = the
+// board as GET shows it, with the materialized top the listener wrote.
+func BoardEvent(b *models.Board) ssehub.Event {
+	return ssehub.Event{Seq: b.Seq, Type: "update", Data: BoardEventData(b)}
+}
+
+// streamBoard answers a stream request: 404 before any stream starts for an
+// unknown board, then the board's events until the client goes away.
+func (s *Server) streamBoard(c echo.Context, id string) error {
+	ctx := c.Request().Context()
+	board, err := s.store.Boards.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if s.grip != nil && s.grip.VerifyRequest(c.Request()) {
+		return s.holdBoard(c, board)
+	}
+	if s.hub == nil {
+		return echo.NewHTTPError(http.StatusNotAcceptable, "streams are not enabled on this server")
+	}
+	// Streams outlive any per-request deadline.
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
+	err = s.hub.Serve(ctx, c.Response(), c.Request(), Topic(id), func(ctx context.Context) (ssehub.Event, error) {
+		b, err := s.store.Boards.Get(ctx, id)
+		if err != nil {
+			return ssehub.Event{}, err
+		}
+		return BoardEvent(b), nil
+	})
+	switch {
+	case err == nil, errors.Is(err, ssehub.ErrClosed), errors.Is(err, ssehub.ErrTopicClosed):
+		return nil
+	case errors.Is(err, ssehub.ErrSlowSubscriber):
+		s.log.Info("dropped a slow stream subscriber", "board", id, "ip", c.RealIP())
+		return nil
+	}
+	// The snapshot failed before anything was written: answer it properly.
+	return err
+}
+
+// holdBoard answers a stream request that came through the GRIP proxy: the
+// proxy holds the connection and receives the board's updates from the
+// listener; this response only carries the current board.
+func (s *Server) holdBoard(c echo.Context, board *models.Board) error {
+	hold := grip.SSEHold{
+		Channel:   Topic(board.ID),
+		PrevID:    strconv.FormatUint(board.Seq, 10),
+		NextLink:  boardPath(board.ID) + "?stream=1",
+		KeepAlive: s.keepAlive,
+	}
+	if err := hold.SetHeaders(c.Response().Header()); err != nil {
+		return fmt.Errorf("grip hold: %w", err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	c.Response().WriteHeader(http.StatusOK)
+	if last, ok := lastEventID(c.Request()); ok && last >= board.Seq {
+		return nil // the client is up to date: nothing twice
+	}
+	_, err := c.Response().Write(ssehub.FormatEvent(BoardEvent(board)))
+	return err
+}
+
+// lastEventID is the client's Last-Event-ID (header, or the lastEventId query
+// parameter EventSource polyfills send), when it is a sequence number.
+func lastEventID(r *http.Request) (uint64, bool) {
+	raw := r.Header.Get("Last-Event-ID")
+	if raw == "" {
+		raw = r.URL.Query().Get("lastEventId")
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(raw), 10, 64)
+	return n, err == nil
+}
