@@ -1,0 +1,270 @@
+// Package dblistener keeps every board's materialized top N current. It
+// follows the players changefeed, whoever wrote to it, marks the boards a
+// change touches as dirty, and recomputes each dirty board at most once per
+// publish interval. A recompute that changes the top N writes it to the
+// board with seq+1 (which every web process sees on the boards changefeed)
+// and, in GRIP mode, publishes it to the proxy.
+//
+// It runs as the worker process (cmd/dblistener) and, in embedded mode,
+// inside web.
+package dblistener
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/ssehub"
+	"github.com/leaderboardhq/leaderboard/views"
+)
+
+// Publisher receives each board the listener republished.
+type Publisher interface {
+	PublishBoard(ctx context.Context, b *models.Board) error
+}
+
+// Config tunes the listener.
+type Config struct {
+	TopN int
+	// Interval is the coalescing window: a board is recomputed at most once
+	// per Interval, with the latest state.
+	Interval time.Duration
+	// Workers bounds concurrent recomputes in one round.
+	Workers int
+	// Publisher, if set, is told of every republished board (GRIP).
+	Publisher Publisher
+	Backoff   backoff.Policy
+	Logger    *slog.Logger
+}
+
+// Listener is the running worker.
+type Listener struct {
+	store *models.Store
+	cfg   Config
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	dirty map[string]struct{}
+	wake  chan struct{}
+}
+
+// Run follows the players changefeed and republishes boards until ctx is
+// done. It survives database outages: it reconnects with backoff and then
+// recomputes every board, since a changefeed drops what happens while it is
+// down.
+func Run(ctx context.Context, store *models.Store, cfg Config) error {
+	if cfg.TopN <= 0 {
+		cfg.TopN = 5
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 50 * time.Millisecond
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Backoff == (backoff.Policy{}) {
+		cfg.Backoff = backoff.Default
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	l := &Listener{
+		store: store,
+		cfg:   cfg,
+		log:   cfg.Logger.With("component", "dblistener"),
+		dirty: map[string]struct{}{},
+		wake:  make(chan struct{}, 1),
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { l.publishLoop(ctx) })
+	l.follow(ctx)
+	wg.Wait()
+	return nil
+}
+
+// follow keeps a players changefeed open, resyncing after every (re)open.
+func (l *Listener) follow(ctx context.Context) {
+	for attempt := 0; ; attempt++ {
+		err := l.followOnce(ctx, func() { attempt = 0 })
+		if ctx.Err() != nil {
+			return
+		}
+		l.log.Warn("players changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
+		if l.cfg.Backoff.Sleep(ctx, attempt) != nil {
+			return
+		}
+	}
+}
+
+func (l *Listener) followOnce(ctx context.Context, healthy func()) error {
+	feed, err := l.store.Players.Changes(ctx)
+	if err != nil {
+		return err
+	}
+	defer feed.Close()
+	// The feed is open before the resync reads, so nothing falls between
+	// the two: what the resync misses, the feed brings.
+	ids, err := l.store.Boards.IDs(ctx)
+	if err != nil {
+		return err
+	}
+	l.mark(ids...)
+	l.log.Info("following players changefeed", "boards_resynced", len(ids))
+	healthy()
+	for {
+		change, err := feed.Next()
+		if err != nil {
+			return err
+		}
+		l.mark(change.Boards()...)
+	}
+}
+
+func (l *Listener) mark(ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
+	l.mu.Lock()
+	for _, id := range ids {
+		l.dirty[id] = struct{}{}
+	}
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Listener) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ids := make([]string, 0, len(l.dirty))
+	for id := range l.dirty {
+		ids = append(ids, id)
+	}
+	clear(l.dirty)
+	return ids
+}
+
+// publishLoop runs rounds: wait for a dirty board, wait out the rest of the
+// interval since the last round, recompute every board dirty by then. A
+// board marked during a round is recomputed in the next, so each board is
+// recomputed at most once per interval and always ends at its latest state.
+// The first change after a quiet spell goes out at once.
+func (l *Listener) publishLoop(ctx context.Context) {
+	var last time.Time
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		}
+		if wait := time.Until(last.Add(l.cfg.Interval)); wait > 0 {
+			if sleep(ctx, wait) != nil {
+				return
+			}
+		}
+		last = time.Now()
+		failed := l.round(ctx, l.take())
+		if len(failed) == 0 {
+			failures = 0
+			continue
+		}
+		// Never dropped for good: failed boards go back in the set and are
+		// retried after a backoff (the database is likely down).
+		l.mark(failed...)
+		if l.cfg.Backoff.Sleep(ctx, failures) != nil {
+			return
+		}
+		failures++
+	}
+}
+
+// round recomputes boards concurrently and returns those that failed.
+func (l *Listener) round(ctx context.Context, ids []string) []string {
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, l.cfg.Workers)
+	)
+	for _, id := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := l.recompute(ctx, id); err != nil {
+				if ctx.Err() == nil {
+					l.log.Warn("recompute board failed, will retry", "board", id, "err", err)
+				}
+				mu.Lock()
+				failed = append(failed, id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return failed
+}
+
+// recompute reads the board's top N and stores it if it changed.
+func (l *Listener) recompute(ctx context.Context, id string) error {
+	top, err := l.store.Players.TopForBoard(ctx, id, l.cfg.TopN)
+	if err != nil {
+		return err
+	}
+	board, changed, err := l.store.Boards.Publish(ctx, id, top)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil // deleted meanwhile: nothing to show
+	}
+	if err != nil || !changed {
+		return err
+	}
+	l.log.Debug("republished board", "board", id, "seq", board.Seq)
+	if l.cfg.Publisher != nil {
+		// Not retried here: the publisher retries on its own, and a proxy
+		// that misses an item sees the gap in the next item's prev-id and
+		// refetches the stream.
+		if err := l.cfg.Publisher.PublishBoard(ctx, board); err != nil {
+			l.log.Error("publish board to GRIP proxy failed", "board", id, "seq", board.Seq, "err", err)
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// GripPublisher publishes boards to a GRIP proxy's channel board-<id>, as the
+// same SSE event the built-in streams send, with id and prev-id so the proxy
+// can detect a gap.
+type GripPublisher struct {
+	Publisher *grip.Publisher
+}
+
+// PublishBoard implements Publisher.
+func (g GripPublisher) PublishBoard(ctx context.Context, b *models.Board) error {
+	item := grip.Item{
+		Channel: views.Topic(b.ID),
+		ID:      strconv.FormatUint(b.Seq, 10),
+		Content: string(ssehub.FormatEvent(views.BoardEvent(b))),
+	}
+	if b.Seq > 0 {
+		item.PrevID = strconv.FormatUint(b.Seq-1, 10)
+	}
+	return g.Publisher.Publish(ctx, item)
+}
