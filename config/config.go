@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -52,6 +53,13 @@ type Config struct {
 // Load reads and validates the environment.
 func Load() (Config, error) {
 	var c Config
+	// A variable set to "" (as in a .env file copied from .env.example)
+	// means "use the default", not "parse the empty string".
+	for _, name := range variables() {
+		if v, ok := os.LookupEnv(name); ok && strings.TrimSpace(v) == "" {
+			os.Unsetenv(name)
+		}
+	}
 	if err := envconfig.Process("", &c); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -63,6 +71,18 @@ func Load() (Config, error) {
 	}
 	c.APIKeys = keys
 	return c, c.validate()
+}
+
+// variables are the environment variables Config reads.
+func variables() []string {
+	t := reflect.TypeFor[Config]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if name := t.Field(i).Tag.Get("envconfig"); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func (c Config) validate() error {

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	for _, k := range []string{"PORT", "DATABASE_URL", "API_KEYS", "TOP_N", "PUBLISH_INTERVAL", "KEEPALIVE_INTERVAL"} {
+		t.Setenv(k, "")
+	}
+	c, err := Load()
+	require.NoError(t, err)
+	assert.Equal(t, 5000, c.Port)
+	assert.Equal(t, 5, c.TopN)
+	assert.Equal(t, 50*time.Millisecond, c.PublishInterval)
+	assert.Equal(t, 20*time.Second, c.KeepAliveInterval)
+	assert.True(t, c.Embedded())
+	assert.NoError(t, c.CheckWriteAuth(), "embedded mode may run with open writes")
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	tests := []struct{ env, value, want string }{
+		{"PORT", "0", "PORT must be 1-65535"},
+		{"PORT", "http", "PORT"},
+		{"TOP_N", "101", "TOP_N must be 1-100"},
+		{"PUBLISH_INTERVAL", "0s", "PUBLISH_INTERVAL must be at least 1ms"},
+		{"KEEPALIVE_INTERVAL", "10ms", "KEEPALIVE_INTERVAL must be at least 1s"},
+		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
+		{"LOG_FORMAT", "xml", "LOG_FORMAT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
+			t.Setenv(tt.env, tt.value)
+			_, err := Load()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestAPIKeysAreTrimmed(t *testing.T) {
+	t.Setenv("API_KEYS", " a , b,,")
+	c, err := Load()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, c.APIKeys)
+}
+
+func TestRealDatabaseNeedsKeysOrOpenWrites(t *testing.T) {
+	t.Setenv("DATABASE_URL", "rethinkdb://db.example:28015/leaderboard")
+	t.Setenv("API_KEYS", "")
+	c, err := Load()
+	require.NoError(t, err)
+	err = c.CheckWriteAuth()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "API_KEYS")
+	assert.Contains(t, err.Error(), "OPEN_WRITES=true")
+
+	t.Setenv("OPEN_WRITES", "true")
+	c, err = Load()
+	require.NoError(t, err)
+	assert.NoError(t, c.CheckWriteAuth())
+}

@@ -1,0 +1,50 @@
+package models
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		url     string
+		want    ConnConfig
+		wantErr string
+	}{
+		{url: "rethinkdb://localhost/leaderboard", want: ConnConfig{Address: "localhost:28015", Database: "leaderboard", Username: "admin"}},
+		{url: "rethinkdb://bob:pw@db.example:29015/lb", want: ConnConfig{Address: "db.example:29015", Database: "lb", Username: "bob", Password: "pw"}},
+		{url: "rethinkdb://bob@[::1]/lb", want: ConnConfig{Address: "[::1]:28015", Database: "lb", Username: "bob"}},
+		{url: "postgres://localhost/lb", wantErr: "scheme must be rethinkdb://"},
+		{url: "rethinkdb:///lb", wantErr: "missing host"},
+		{url: "rethinkdb://localhost/", wantErr: "database name"},
+		{url: "rethinkdb://localhost/bad.name", wantErr: "database name"},
+		{url: "::", wantErr: "DATABASE_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			got, err := ParseURL(tt.url)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				assert.NotContains(t, err.Error(), "pw")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestAssignRanksSharesRankOnExactTies(t *testing.T) {
+	players := []Player{
+		{Score: 10, ReachedAt: 1}, {Score: 5, ReachedAt: 1}, {Score: 5, ReachedAt: 1}, {Score: 5, ReachedAt: 2}, {Score: 1},
+	}
+	assignRanks(players)
+	var ranks []int
+	for _, p := range players {
+		ranks = append(ranks, p.Rank)
+	}
+	assert.Equal(t, []int{1, 2, 2, 4, 5}, ranks)
+}
