@@ -24,8 +24,10 @@ type SSEHold struct {
 	// response at once.
 	PrevID string
 	// NextLink is where the proxy asks for the stream again when it detects a
-	// gap, and also, every NextLinkTimeout, to refresh the hold; the answer
-	// must be a new hold (with the events since then in its body).
+	// gap, and also every NextLinkTimeout to refresh the hold. The link does
+	// not advance as items go out: LastIDs(r.Header) on that request says
+	// where the client is. The answer must be a new hold whose body is what
+	// the client missed (nothing, if it is up to date).
 	NextLink string
 	// NextLinkTimeout is how often the proxy re-fetches NextLink; zero leaves
 	// the proxy default (Pushpin: 120 s). Whole seconds.

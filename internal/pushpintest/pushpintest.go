@@ -6,11 +6,14 @@ package pushpintest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -47,6 +50,7 @@ type Pushpin struct {
 	Dir string
 
 	cmd    *exec.Cmd
+	probe  *http.Server
 	out    *syncBuffer
 	exited chan struct{}
 	runErr error // valid once exited is closed
@@ -131,7 +135,13 @@ func start(t testing.TB, bin, base, target string) (*Pushpin, error) {
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return nil, fmt.Errorf("write config: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "routes"), []byte("* "+target+"\n"), 0o644); err != nil {
+	probe, probeAddr, err := startProbe()
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { _ = probe.Close() })
+	routes := fmt.Sprintf("*,path_beg=%s %s\n* %s\n", probePath, probeAddr, target)
+	if err := os.WriteFile(filepath.Join(dir, "routes"), []byte(routes), 0o644); err != nil {
 		return nil, fmt.Errorf("write routes: %w", err)
 	}
 
@@ -140,6 +150,7 @@ func start(t testing.TB, bin, base, target string) (*Pushpin, error) {
 		ControlURL: fmt.Sprintf("http://127.0.0.1:%d", controlPort),
 		Key:        key,
 		Dir:        dir,
+		probe:      probe,
 		out:        &syncBuffer{},
 		exited:     make(chan struct{}),
 	}
@@ -221,11 +232,11 @@ func (p *Pushpin) waitReady(clientPort, controlPort int) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		// The ports can accept before the proxy and handler have connected
-		// to each other; their "started" lines say they have.
-		out := p.Output()
-		if strings.Contains(out, "[proxy] started") && strings.Contains(out, "[handler] started") &&
-			accepts(clientPort) && accepts(controlPort) {
+		// Open ports are not enough: for a while after start-up the proxy
+		// cannot hand held requests to the handler yet and answers
+		// "Accept service unavailable" or drops them. Only a GRIP hold
+		// that comes back through the whole chain shows it is ready.
+		if accepts(clientPort) && accepts(controlPort) && p.probeHold() {
 			return nil
 		}
 		select {
@@ -237,6 +248,49 @@ func (p *Pushpin) waitReady(clientPort, controlPort int) error {
 			}
 		}
 	}
+}
+
+// probePath is routed to the harness's own backend, so readiness can be
+// checked without knowing what the test's backend answers.
+const probePath = "/.pushpintest/"
+
+const probeBody = "pushpintest ready\n"
+
+func startProbe() (*http.Server, string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("probe backend: %w", err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Grip-Hold", "stream")
+			w.Header().Set("Grip-Channel", "pushpintest-probe")
+			_, _ = io.WriteString(w, probeBody)
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go func() { _ = srv.Serve(l) }()
+	return srv, l.Addr().String(), nil
+}
+
+// probeHold reports whether a request through pushpin came back held with
+// the probe's body.
+func (p *Pushpin) probeHold() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.ClientURL+probePath+"ready", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return false
+	}
+	// Closing ends the held stream; pushpin drops the subscription.
+	defer resp.Body.Close()
+	buf := make([]byte, len(probeBody))
+	_, err = io.ReadFull(resp.Body, buf)
+	return err == nil && string(buf) == probeBody && resp.Header.Get("Grip-Hold") == ""
 }
 
 func (p *Pushpin) stop(t testing.TB) {
