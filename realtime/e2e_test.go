@@ -1,0 +1,317 @@
+package realtime_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
+)
+
+// End-to-end: the embedded database over TCP, the listener, the relay, the
+// API on a real HTTP server, and SSE clients reading the stream's bytes.
+
+type boardData struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Players []struct {
+		ID    string `json:"id"`
+		Name  string `json:"name"`
+		Score int64  `json:"score"`
+		Rank  int    `json:"rank"`
+	} `json:"players"`
+}
+
+func decodeBoard(t *testing.T, ev testapp.Event) boardData {
+	t.Helper()
+	assert.Equal(t, "update", ev.Type)
+	assert.NotContains(t, ev.Data, "\n", "the board is one line of JSON")
+	var b boardData
+	require.NoError(t, json.Unmarshal([]byte(ev.Data), &b), "data: %s", ev.Data)
+	return b
+}
+
+func seqOf(t *testing.T, ev testapp.Event) uint64 {
+	t.Helper()
+	n, err := strconv.ParseUint(ev.ID, 10, 64)
+	require.NoError(t, err, "event id %q", ev.ID)
+	return n
+}
+
+// until reads events until one satisfies ok, checking on the way that ids
+// never go backwards. It returns the matching event and how many it read.
+func until(t *testing.T, s *testapp.Stream, ok func(boardData) bool) (testapp.Event, int) {
+	t.Helper()
+	var last uint64
+	for n := 1; ; n++ {
+		ev := s.Next(t, 10*time.Second)
+		seq := seqOf(t, ev)
+		require.GreaterOrEqual(t, seq, last, "a subscriber never sees an older board")
+		last = seq
+		if ok(decodeBoard(t, ev)) {
+			return ev, n
+		}
+	}
+}
+
+func scoreIs(name string, score int64, rank int) func(boardData) bool {
+	return func(b boardData) bool {
+		for _, p := range b.Players {
+			if p.Name == name {
+				return p.Score == score && p.Rank == rank
+			}
+		}
+		return false
+	}
+}
+
+func hasPlayers(n int) func(boardData) bool {
+	return func(b boardData) bool { return len(b.Players) == n }
+}
+
+func live(t *testing.T, o testapp.Options) *testapp.App {
+	t.Helper()
+	if o.Listener == 0 {
+		o.Listener = 20 * time.Millisecond
+	}
+	o.Relay = true
+	return testapp.Start(t, o)
+}
+
+func streamURL(a *testapp.App, board string) string { return a.URL + "/boards/" + board + "/" }
+
+func TestScoreAddReachesSubscriber(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, ids := a.Board(t, "Cup", "Ann", "Bob")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	until(t, s, hasPlayers(2))
+
+	res := a.Do(t, "POST", "/boards/"+b+"/players/"+ids[1]+"/score-add/", `{"amount": 5}`)
+	require.Equal(t, http.StatusOK, res.Status)
+	ev, _ := until(t, s, scoreIs("Bob", 5, 1))
+	got := decodeBoard(t, ev)
+	assert.Equal(t, b, got.ID)
+	assert.Equal(t, "Cup", got.Name)
+	require.Len(t, got.Players, 2)
+	assert.Equal(t, "Ann", got.Players[1].Name)
+	assert.Equal(t, 2, got.Players[1].Rank)
+}
+
+func TestStreamOptInByQueryAndAccept(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, _ := a.Board(t, "Cup", "Ann")
+	for _, tc := range []struct{ name, path, accept string }{
+		{"accept among others", "/boards/" + b + "/", "application/json, text/event-stream;q=0.9"},
+		{"query", "/boards/" + b + "/?stream=1", "*/*"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest("GET", a.URL+tc.path, nil)
+			require.NoError(t, err)
+			req.Header.Set("Accept", tc.accept)
+			res, err := a.Server.Client().Do(req)
+			require.NoError(t, err)
+			defer res.Body.Close()
+			assert.Equal(t, "text/event-stream", strings.Split(res.Header.Get("Content-Type"), ";")[0])
+		})
+	}
+}
+
+func TestDirectDatabaseWriteReachesSubscriber(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, ids := a.Board(t, "Cup", "Ann", "Bob")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	until(t, s, hasPlayers(2))
+
+	// A script writing straight to the database, not through the API.
+	session, err := r.Connect(r.ConnectOpts{Address: a.DB.Addr()})
+	require.NoError(t, err)
+	defer session.Close()
+	_, err = r.DB("leaderboard").Table("players").Get(ids[0]).
+		Update(map[string]any{"score": 99}).RunWrite(session)
+	require.NoError(t, err)
+	until(t, s, scoreIs("Ann", 99, 1))
+}
+
+func TestRapidScoreAddsAreCoalesced(t *testing.T) {
+	a := live(t, testapp.Options{Listener: 200 * time.Millisecond})
+	b, ids := a.Board(t, "Cup", "Ann")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	until(t, s, hasPlayers(1))
+
+	const adds = 100
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range adds / 10 {
+				res := a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", nil)
+				assert.Equal(t, http.StatusOK, res.Status)
+			}
+		})
+	}
+	wg.Wait()
+	ev, events := until(t, s, scoreIs("Ann", adds, 1))
+	assert.Less(t, events, adds/2, "100 adds must be coalesced into far fewer events")
+	assert.Equal(t, int64(adds), decodeBoard(t, ev).Players[0].Score, "the last event is exact")
+	t.Logf("%d score-adds arrived as %d events", adds, events)
+}
+
+func TestDatabaseRestartIsSurvived(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, ids := a.Board(t, "Cup", "Ann")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	until(t, s, hasPlayers(1))
+
+	require.NoError(t, a.DB.Restart())
+	// The API answers 503 until its connections are replaced, then 200.
+	require.Eventually(t, func() bool {
+		return a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", `{"amount": 7}`).Status == http.StatusOK
+	}, 10*time.Second, 50*time.Millisecond)
+	until(t, s, scoreIs("Ann", 7, 1))
+
+	// And once more, after both feeds have reconnected.
+	require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", nil).Status)
+	until(t, s, scoreIs("Ann", 8, 1))
+}
+
+func TestLastEventIDResume(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, ids := a.Board(t, "Cup", "Ann")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	cur, _ := until(t, s, hasPlayers(1))
+	seq := seqOf(t, cur)
+	s.Close()
+
+	t.Run("up to date: nothing twice", func(t *testing.T) {
+		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b), "Last-Event-ID", strconv.FormatUint(seq, 10))
+		require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", nil).Status)
+		ev := s.Next(t, 10*time.Second)
+		assert.Greater(t, seqOf(t, ev), seq, "the first event is the next update, not the board the client has")
+	})
+	t.Run("behind: current board at once", func(t *testing.T) {
+		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b), "Last-Event-ID", "0")
+		ev := s.Next(t, 10*time.Second)
+		assert.Greater(t, seqOf(t, ev), seq)
+		assert.True(t, scoreIs("Ann", 1, 1)(decodeBoard(t, ev)))
+	})
+	t.Run("not a number: treated as none", func(t *testing.T) {
+		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b), "Last-Event-ID", "abc")
+		ev := s.Next(t, 10*time.Second)
+		assert.True(t, scoreIs("Ann", 1, 1)(decodeBoard(t, ev)))
+	})
+	t.Run("polyfill query parameter", func(t *testing.T) {
+		res := a.Do(t, "GET", "/boards/"+b+"/", nil)
+		require.Equal(t, http.StatusOK, res.Status)
+		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b)+"?lastEventId=0")
+		ev := s.Next(t, 10*time.Second)
+		assert.Greater(t, seqOf(t, ev), seq)
+	})
+}
+
+func TestStreamOfUnknownBoardIs404(t *testing.T) {
+	a := live(t, testapp.Options{})
+	res := a.Do(t, "GET", "/boards/nope/", nil, "Accept", "text/event-stream")
+	assert.Equal(t, http.StatusNotFound, res.Status)
+	assert.JSONEq(t, `{"error": "board not found"}`, string(res.Body))
+}
+
+func TestRetryHintAndKeepAlive(t *testing.T) {
+	a := live(t, testapp.Options{KeepAlive: 50 * time.Millisecond})
+	b, _ := a.Board(t, "Cup", "Ann")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	var retry, keepAlive bool
+	for i := 0; i < 100 && !(retry && keepAlive); i++ {
+		ev, ok := s.Raw(5 * time.Second)
+		require.True(t, ok, "stream ended")
+		retry = retry || ev.Retry != ""
+		keepAlive = keepAlive || ev.Comment != ""
+	}
+	assert.True(t, retry, "a retry: hint")
+	assert.True(t, keepAlive, "keep-alive comments on a quiet board")
+}
+
+func TestDeletedBoardEndsItsStreams(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, _ := a.Board(t, "Cup", "Ann")
+	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	until(t, s, hasPlayers(1))
+	require.Equal(t, http.StatusNoContent, a.Do(t, "DELETE", "/boards/"+b+"/", nil).Status)
+	assert.True(t, s.Ended(10*time.Second))
+}
+
+// A client that never reads must not hold up the others: the publisher
+// never blocks on it, and it is dropped once its buffer is full.
+func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
+	a := live(t, testapp.Options{TopN: 100, HubBuffer: 4})
+	names := make([]string, 100)
+	for i := range names {
+		// Long names make each event ~12 KiB, so a few fill the socket
+		// buffers of a client that does not read.
+		names[i] = fmt.Sprintf("%03d-%s", i, strings.Repeat("x", 96))
+	}
+	b, ids := a.Board(t, "Big", names...)
+
+	stalled := stalledClient(t, a, b)
+	healthy := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	until(t, healthy, hasPlayers(100))
+
+	for i := range 60 {
+		res := a.Do(t, "POST", "/boards/"+b+"/players/"+ids[i%len(ids)]+"/score-add/", `{"amount": 1000}`)
+		require.Equal(t, http.StatusOK, res.Status)
+		// One event per add: wait for it before the next.
+		until(t, healthy, scoreIs(names[i%len(ids)], 1000, 1))
+		res = a.Do(t, "POST", "/boards/"+b+"/players/"+ids[i%len(ids)]+"/score-add/", `{"amount": -1000}`)
+		require.Equal(t, http.StatusOK, res.Status)
+	}
+	// The stalled client was dropped: once it reads, its stream ends
+	// instead of going on forever.
+	require.NoError(t, stalled.SetReadDeadline(time.Now().Add(20*time.Second)))
+	_, err := io.Copy(io.Discard, stalled)
+	assert.NoError(t, err, "the server closed the stalled stream (EOF), rather than the read timing out")
+}
+
+// stalledClient opens a stream over a raw TCP connection with a tiny receive
+// buffer and never reads from it.
+func stalledClient(t *testing.T, a *testapp.App, board string) *net.TCPConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
+	require.NoError(t, err)
+	tcp := conn.(*net.TCPConn)
+	require.NoError(t, tcp.SetReadBuffer(4096))
+	t.Cleanup(func() { tcp.Close() })
+	_, err = fmt.Fprintf(tcp, "GET /boards/%s/ HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", board)
+	require.NoError(t, err)
+	return tcp
+}
+
+func TestNoGoroutineLeakAfter1000Streams(t *testing.T) {
+	a := live(t, testapp.Options{})
+	b, _ := a.Board(t, "Cup", "Ann")
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	first := testapp.OpenStream(t, client, streamURL(a, b))
+	until(t, first, hasPlayers(1))
+	first.Close()
+	runtime.GC()
+	before := runtime.NumGoroutine()
+
+	for range 1000 {
+		s := testapp.OpenStream(t, client, streamURL(a, b))
+		s.Next(t, 10*time.Second)
+		s.Close()
+	}
+	assert.Eventually(t, func() bool {
+		return runtime.NumGoroutine() <= before+5
+	}, 10*time.Second, 20*time.Millisecond, "goroutines: %d before, %d after", before, runtime.NumGoroutine())
+	assert.Empty(t, a.Hub.Topics(), "the board's stream is released after its last subscriber")
+}
