@@ -63,10 +63,15 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 
 // holdBoard answers a stream request that came through the GRIP proxy: the
 // proxy holds the connection and receives the board's updates from the
-// listener; this response only carries the current board.
+// listener; this response only carries the current board. The proxy asks
+// again (the next link) when it sees a gap and every couple of minutes,
+// saying in Grip-Last what the client already has.
 func (s *Server) holdBoard(c echo.Context, board *models.Board) error {
+	channel := Topic(board.ID)
 	hold := grip.SSEHold{
-		Channel:   Topic(board.ID),
+		Channel: channel,
+		// A hold with prev-id needs a next link: the proxy uses both to
+		// recover an item it missed.
 		PrevID:    strconv.FormatUint(board.Seq, 10),
 		NextLink:  boardPath(board.ID) + "?stream=1",
 		KeepAlive: s.keepAlive,
@@ -74,9 +79,12 @@ func (s *Server) holdBoard(c echo.Context, board *models.Board) error {
 	if err := hold.SetHeaders(c.Response().Header()); err != nil {
 		return fmt.Errorf("grip hold: %w", err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-cache")
 	c.Response().WriteHeader(http.StatusOK)
-	if last, ok := lastEventID(c.Request()); ok && last >= board.Seq {
+	last, ok := lastEventID(c.Request())
+	if id, found := grip.LastIDs(c.Request().Header)[channel]; found {
+		last, ok = parseSeq(id)
+	}
+	if ok && last >= board.Seq {
 		return nil // the client is up to date: nothing twice
 	}
 	_, err := c.Response().Write(ssehub.FormatEvent(BoardEvent(board)))
@@ -90,6 +98,10 @@ func lastEventID(r *http.Request) (uint64, bool) {
 	if raw == "" {
 		raw = r.URL.Query().Get("lastEventId")
 	}
+	return parseSeq(raw)
+}
+
+func parseSeq(raw string) (uint64, bool) {
 	n, err := strconv.ParseUint(strings.TrimSpace(raw), 10, 64)
 	return n, err == nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,6 +48,9 @@ type Options struct {
 	Handler func(http.Handler) http.Handler
 	// QueryTimeout bounds database queries (default the store's).
 	QueryTimeout time.Duration
+	// HTTPListener, if set, is where the API listens (a GRIP proxy must
+	// know the backend's address before the API knows the proxy's key).
+	HTTPListener net.Listener
 }
 
 // App is a running service.
@@ -119,6 +123,10 @@ func Start(t testing.TB, o Options) *App {
 		h = o.Handler(h)
 	}
 	a.Server = httptest.NewUnstartedServer(h)
+	if o.HTTPListener != nil {
+		a.Server.Listener.Close()
+		a.Server.Listener = o.HTTPListener
+	}
 	a.Server.Config.RegisterOnShutdown(a.Hub.Close)
 	a.Server.Start()
 	a.URL = a.Server.URL
