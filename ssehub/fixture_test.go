@@ -1,0 +1,176 @@
+package ssehub_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/leaderboardhq/leaderboard/ssehub"
+)
+
+var errNoBoard = errors.New("no such board")
+
+// fixture is a real HTTP server with one SSE route, GET /boards/{id}/, backed by an
+// in-memory board store that stands in for the database.
+type fixture struct {
+	Hub *ssehub.Hub
+	Srv *httptest.Server
+
+	mu     sync.Mutex
+	boards map[string]ssehub.Event
+	// beforeSnapshot, when set, runs inside the snapshot function before the store
+	// is read; afterSnapshot after. They let a test publish at the racy moments.
+	beforeSnapshot, afterSnapshot func(topic string)
+
+	// served receives what every Serve call returned.
+	served chan error
+}
+
+type fixtureOption func(*httptest.Server)
+
+// smallSendBuffers shrinks the kernel send buffer of every accepted connection, so a
+// client that stops reading blocks the server's writes after a few KiB instead of
+// after the megabytes that loopback autotuning allows.
+func smallSendBuffers(srv *httptest.Server) {
+	srv.Listener = smallBufListener{srv.Listener}
+}
+
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
+func newFixture(t *testing.T, cfg ssehub.Config, opts ...fixtureOption) *fixture {
+	t.Helper()
+	f := &fixture{
+		Hub:    ssehub.New(cfg),
+		boards: make(map[string]ssehub.Event),
+		served: make(chan error, 4096),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /boards/{id}/", f.handle)
+	f.Srv = httptest.NewUnstartedServer(mux)
+	for _, o := range opts {
+		o(f.Srv)
+	}
+	f.Srv.Start()
+	t.Cleanup(func() {
+		// The hub first: httptest.Server.Close waits for every handler, and stream
+		// handlers return only when the hub ends them.
+		f.Hub.Close()
+		f.Srv.Close()
+	})
+	return f
+}
+
+func (f *fixture) handle(w http.ResponseWriter, r *http.Request) {
+	err := f.Hub.Serve(r.Context(), w, r, r.PathValue("id"), f.snapshot(r.PathValue("id")))
+	if errors.Is(err, errNoBoard) {
+		http.Error(w, "no such board", http.StatusNotFound)
+	}
+	select {
+	case f.served <- err:
+	default:
+	}
+}
+
+func (f *fixture) snapshot(topic string) func(context.Context) (ssehub.Event, error) {
+	return func(context.Context) (ssehub.Event, error) {
+		f.mu.Lock()
+		before, after := f.beforeSnapshot, f.afterSnapshot
+		f.mu.Unlock()
+		if before != nil {
+			before(topic)
+		}
+		f.mu.Lock()
+		ev, ok := f.boards[topic]
+		f.mu.Unlock()
+		if after != nil {
+			after(topic)
+		}
+		if !ok {
+			return ssehub.Event{}, errNoBoard
+		}
+		return ev, nil
+	}
+}
+
+func (f *fixture) url(topic string) string { return f.Srv.URL + "/boards/" + topic + "/" }
+
+// board is the event for board topic at seq; pad makes it that many bytes larger.
+func board(topic string, seq uint64, pad int) ssehub.Event {
+	return ssehub.Event{
+		Seq:  seq,
+		Type: "update",
+		Data: fmt.Appendf(nil, `{"id":%q,"seq":%d,"pad":%q}`, topic, seq, strings.Repeat("x", pad)),
+	}
+}
+
+// set stores the board without publishing it: a write the changefeed has not
+// delivered yet.
+func (f *fixture) set(ev ssehub.Event, topic string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.boards[topic] = ev
+}
+
+// publish is a board change: stored, then delivered by the changefeed.
+func (f *fixture) publish(topic string, seq uint64, pad int) {
+	ev := board(topic, seq, pad)
+	f.set(ev, topic)
+	f.Hub.Publish(topic, ev)
+}
+
+func (f *fixture) waitSubscribers(t *testing.T, topic string, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return f.Hub.Subscribers(topic) == n },
+		waitFor, time.Millisecond, "want %d subscribers of %q", n, topic)
+}
+
+// nextServed returns the next value a Serve call returned.
+func (f *fixture) nextServed(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-f.served:
+		return err
+	case <-time.After(waitFor):
+		require.FailNow(t, "no Serve call returned within "+waitFor.String())
+		return nil
+	}
+}
+
+// dialStalled opens a stream with a client that never reads, on a socket whose
+// receive buffer is as small as the kernel allows.
+func dialStalled(t *testing.T, srvURL, path string) net.Conn {
+	t.Helper()
+	host := strings.TrimPrefix(srvURL, "http://")
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			// Set before connect, so the advertised window stays small too.
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		return errors.Join(err, serr)
+	}}
+	conn, err := d.Dial("tcp", host)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, host)
+	require.NoError(t, err)
+	return conn
+}

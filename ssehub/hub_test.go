@@ -1,0 +1,346 @@
+package ssehub_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leaderboardhq/leaderboard/ssehub"
+)
+
+func seqOf(t *testing.T, r record) uint64 {
+	t.Helper()
+	require.True(t, r.HasID, "event without id: %+v", r)
+	n, err := strconv.ParseUint(r.ID, 10, 64)
+	require.NoError(t, err)
+	return n
+}
+
+func TestFirstEventIsSnapshot(t *testing.T) {
+	f := newFixture(t, ssehub.Config{Retry: 1500 * time.Millisecond})
+	f.set(board("b", 5, 0), "b")
+
+	s := openStream(t, f.url("b"), nil)
+	assert.Equal(t, http.StatusOK, s.Resp.StatusCode)
+	assert.Equal(t, "text/event-stream", s.Resp.Header.Get("Content-Type"))
+	assert.Equal(t, "no-cache", s.Resp.Header.Get("Cache-Control"))
+	assert.Equal(t, "no", s.Resp.Header.Get("X-Accel-Buffering"))
+
+	assert.Equal(t, record{Kind: "retry", Retry: "1500"}, s.next(t))
+	first := s.next(t)
+	assert.Equal(t, "event", first.Kind)
+	assert.Equal(t, "5", first.ID)
+	assert.Equal(t, "update", first.Type)
+	assert.Equal(t, string(board("b", 5, 0).Data), first.Data)
+}
+
+func TestPublishReachesOnlyThatTopicsSubscribers(t *testing.T) {
+	f := newFixture(t, ssehub.Config{})
+	f.set(board("b", 1, 0), "b")
+	f.set(board("c", 1, 0), "c")
+	b1, b2 := openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil)
+	c := openStream(t, f.url("c"), nil)
+	for _, s := range []*rawStream{b1, b2, c} {
+		require.Equal(t, "1", s.nextEvent(t).ID)
+	}
+
+	f.publish("b", 2, 0)
+	f.publish("c", 9, 0)
+	for _, s := range []*rawStream{b1, b2} {
+		ev := s.nextEvent(t)
+		assert.Equal(t, "2", ev.ID)
+		assert.Equal(t, string(board("b", 2, 0).Data), ev.Data)
+	}
+	assert.Equal(t, "9", c.nextEvent(t).ID, "c must not see b's event")
+}
+
+func TestLastEventID(t *testing.T) {
+	// The board is at seq 5 when the client connects; then 6 and 10 are published.
+	// wantFirst is the first event the client gets.
+	tests := []struct {
+		name      string
+		header    string
+		query     string
+		wantFirst uint64
+	}{
+		{name: "none: current board", wantFirst: 5},
+		{name: "equal: no duplicate", header: "5", wantFirst: 6},
+		{name: "one behind: current board at once", header: "4", wantFirst: 5},
+		{name: "far behind: current board at once", header: "0", wantFirst: 5},
+		{name: "non-integer: treated as none", header: "abc", wantFirst: 5},
+		{name: "negative: treated as none", header: "-1", wantFirst: 5},
+		{name: "query param from polyfills", query: "5", wantFirst: 6},
+		{name: "header wins over query", header: "5", query: "1", wantFirst: 6},
+		{name: "ahead of the board: nothing it claims to have seen", header: "7", wantFirst: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, ssehub.Config{})
+			f.set(board("b", 5, 0), "b")
+			u := f.url("b")
+			if tt.query != "" {
+				u += "?" + url.Values{"lastEventId": {tt.query}}.Encode()
+			}
+			h := http.Header{}
+			if tt.header != "" {
+				h.Set("Last-Event-ID", tt.header)
+			}
+			s := openStream(t, u, h)
+			require.Equal(t, http.StatusOK, s.Resp.StatusCode)
+			// The response headers come after the subscription, so these cannot be
+			// missed; a duplicate snapshot would arrive before them.
+			f.publish("b", 6, 0)
+			f.publish("b", 10, 0)
+			assert.Equal(t, tt.wantFirst, seqOf(t, s.nextEvent(t)))
+		})
+	}
+}
+
+func TestNeverOlderThanAlreadySeen(t *testing.T) {
+	f := newFixture(t, ssehub.Config{})
+	f.set(board("b", 5, 0), "b")
+	s := openStream(t, f.url("b"), nil)
+	require.Equal(t, uint64(5), seqOf(t, s.nextEvent(t)))
+
+	// A late or repeated republish (two web processes, a changefeed replay after a
+	// reconnect) must not take the client back.
+	for _, seq := range []uint64{7, 6, 7, 5, 8} {
+		f.publish("b", seq, 0)
+	}
+	assert.Equal(t, uint64(7), seqOf(t, s.nextEvent(t)))
+	assert.Equal(t, uint64(8), seqOf(t, s.nextEvent(t)))
+}
+
+// The window between subscribing and reading the snapshot: whatever is published
+// in it is neither lost nor delivered twice nor delivered out of order.
+func TestSubscribeSnapshotRace(t *testing.T) {
+	tests := []struct {
+		name   string
+		before func(f *fixture) // inside snapshot, before the store is read
+		after  func(f *fixture) // inside snapshot, after
+		want   []uint64         // then 7 is published and must come next
+	}{
+		{
+			name:   "published before the snapshot read",
+			before: func(f *fixture) { f.publish("b", 6, 0) },
+			want:   []uint64{6},
+		},
+		{
+			name:  "published after the snapshot read",
+			after: func(f *fixture) { f.publish("b", 6, 0) },
+			want:  []uint64{5, 6},
+		},
+		{
+			name: "stored before the read, changefeed delivers it after",
+			before: func(f *fixture) {
+				f.set(board("b", 6, 0), "b")
+			},
+			after: func(f *fixture) { f.Hub.Publish("b", board("b", 6, 0)) },
+			want:  []uint64{6},
+		},
+		{
+			name: "older event still in flight when the snapshot is newer",
+			before: func(f *fixture) {
+				f.set(board("b", 6, 0), "b")
+				f.Hub.Publish("b", board("b", 5, 0))
+			},
+			want: []uint64{6},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, ssehub.Config{})
+			f.set(board("b", 5, 0), "b")
+			var once sync.Once
+			f.beforeSnapshot = func(string) {
+				once.Do(func() {
+					if tt.before != nil {
+						tt.before(f)
+					}
+				})
+			}
+			var onceAfter sync.Once
+			f.afterSnapshot = func(string) {
+				onceAfter.Do(func() {
+					if tt.after != nil {
+						tt.after(f)
+					}
+				})
+			}
+			s := openStream(t, f.url("b"), nil)
+			f.publish("b", 7, 0)
+			var got []uint64
+			for range len(tt.want) + 1 {
+				got = append(got, seqOf(t, s.nextEvent(t)))
+			}
+			assert.Equal(t, append(tt.want, 7), got)
+		})
+	}
+}
+
+func TestSnapshotErrorLeavesStatusToCaller(t *testing.T) {
+	f := newFixture(t, ssehub.Config{})
+	resp, err := http.Get(f.url("missing"))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.ErrorIs(t, f.nextServed(t), errNoBoard)
+	assert.Empty(t, f.Hub.Topics(), "a failed subscribe must not leave its topic behind")
+}
+
+func TestKeepAlive(t *testing.T) {
+	f := newFixture(t, ssehub.Config{KeepAlive: 10 * time.Millisecond})
+	f.set(board("b", 1, 0), "b")
+	s := openStream(t, f.url("b"), nil)
+	require.Equal(t, "retry", s.next(t).Kind)
+	require.Equal(t, "event", s.next(t).Kind)
+	for range 3 {
+		assert.Equal(t, record{Kind: "comment", Comment: "keep-alive"}, s.next(t))
+	}
+	// Keep-alives are about silence: an event still gets through between them.
+	f.publish("b", 2, 0)
+	assert.Equal(t, uint64(2), seqOf(t, s.nextEvent(t)))
+}
+
+func TestCloseEndsEveryStream(t *testing.T) {
+	f := newFixture(t, ssehub.Config{Buffer: 64}, smallSendBuffers)
+	f.set(board("b", 1, 0), "b")
+	f.set(board("c", 1, 0), "c")
+	streams := []*rawStream{openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil), openStream(t, f.url("c"), nil)}
+	for _, s := range streams {
+		require.Equal(t, "1", s.nextEvent(t).ID)
+	}
+	// One more that stops reading, with its handler blocked in a write: Close
+	// must cut that write short rather than wait for the client.
+	dialStalled(t, f.Srv.URL, "/boards/b/")
+	f.waitSubscribers(t, "b", 3)
+	for seq := uint64(2); seq < 12; seq++ {
+		f.publish("b", seq, 16<<10)
+	}
+
+	start := time.Now()
+	f.Hub.Close()
+	took := time.Since(start)
+	t.Logf("Close with 4 streams (one stalled mid-write) took %v", took)
+	assert.Less(t, took, time.Second)
+
+	for _, s := range streams {
+		s.waitEnd(t)
+	}
+	for range 4 {
+		assert.ErrorIs(t, f.nextServed(t), ssehub.ErrClosed)
+	}
+	assert.Empty(t, f.Hub.Topics())
+
+	// A stream opened after Close is a 200 that ends at once, so EventSource
+	// retries (elsewhere) instead of giving up as it would on an error status.
+	late := openStream(t, f.url("b"), nil)
+	assert.Equal(t, http.StatusOK, late.Resp.StatusCode)
+	assert.Equal(t, "retry", late.next(t).Kind)
+	assert.Equal(t, io.EOF, late.waitEnd(t))
+	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrClosed)
+}
+
+func TestCloseTopic(t *testing.T) {
+	f := newFixture(t, ssehub.Config{})
+	f.set(board("b", 1, 0), "b")
+	f.set(board("c", 1, 0), "c")
+	b1, b2, c := openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil), openStream(t, f.url("c"), nil)
+	for _, s := range []*rawStream{b1, b2, c} {
+		require.Equal(t, "1", s.nextEvent(t).ID)
+	}
+	require.Equal(t, []string{"b", "c"}, f.Hub.Topics())
+
+	f.Hub.CloseTopic("b")
+	b1.waitEnd(t)
+	b2.waitEnd(t)
+	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
+	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
+	assert.Equal(t, []string{"c"}, f.Hub.Topics())
+
+	f.publish("c", 2, 0)
+	assert.Equal(t, "2", c.nextEvent(t).ID, "other topics keep streaming")
+	f.Hub.CloseTopic("nobody") // no subscribers: nothing to do
+}
+
+func TestTopicReleasedAfterLastSubscriber(t *testing.T) {
+	f := newFixture(t, ssehub.Config{})
+	f.set(board("b", 1, 0), "b")
+	f.set(board("c", 1, 0), "c")
+	assert.Empty(t, f.Hub.Topics())
+
+	b1, b2, c := openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil), openStream(t, f.url("c"), nil)
+	assert.Equal(t, []string{"b", "c"}, f.Hub.Topics())
+
+	b1.Close()
+	assert.NoError(t, f.nextServed(t), "a client hanging up is a normal end")
+	assert.Equal(t, []string{"b", "c"}, f.Hub.Topics())
+	b2.Close()
+	assert.NoError(t, f.nextServed(t))
+	assert.Equal(t, []string{"c"}, f.Hub.Topics())
+	c.Close()
+	assert.NoError(t, f.nextServed(t))
+	assert.Empty(t, f.Hub.Topics())
+
+	f.publish("b", 2, 0) // no subscribers: a lookup, no state
+	assert.Empty(t, f.Hub.Topics())
+}
+
+func TestNoGoroutineLeakAfterSubscribeCycles(t *testing.T) {
+	const cycles = 1000
+	f := newFixture(t, ssehub.Config{})
+	f.set(board("b", 1, 0), "b")
+	tr := &http.Transport{}
+	client := &http.Client{Transport: tr}
+	t.Cleanup(tr.CloseIdleConnections)
+
+	before := runtime.NumGoroutine()
+	for i := range cycles {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url("b"), nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err, "cycle %d", i)
+		// Read raw bytes up to the end of the first event (retry hint, snapshot).
+		buf := make([]byte, 0, 256)
+		chunk := make([]byte, 256)
+		for !containsEventEnd(buf) {
+			n, err := resp.Body.Read(chunk)
+			require.NoError(t, err)
+			buf = append(buf, chunk[:n]...)
+		}
+		cancel()
+		_ = resp.Body.Close()
+		require.NoError(t, f.nextServed(t))
+	}
+	tr.CloseIdleConnections()
+	// Polled here rather than with assert.Eventually, whose condition runs in a
+	// goroutine of its own and would be counted.
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(waitFor); after > before && time.Now().Before(deadline); after = runtime.NumGoroutine() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("%d subscribe/unsubscribe cycles: goroutines %d before, %d after", cycles, before, after)
+	assert.LessOrEqual(t, after, before, "goroutines leaked")
+	assert.Empty(t, f.Hub.Topics())
+}
+
+// containsEventEnd reports whether b holds the retry hint and one full event.
+func containsEventEnd(b []byte) bool {
+	n := 0
+	for i := 1; i < len(b); i++ {
+		if b[i] == '\n' && b[i-1] == '\n' {
+			n++
+		}
+	}
+	return n >= 2
+}

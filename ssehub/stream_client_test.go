@@ -1,0 +1,186 @@
+package ssehub_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// record is one thing read off an event stream, parsed from the raw bytes the way
+// the EventSource spec does it: an event (it had data), a retry hint, or a comment.
+type record struct {
+	Kind    string // "event", "retry" or "comment"
+	ID      string
+	HasID   bool
+	Type    string
+	Data    string
+	Retry   string
+	Comment string
+}
+
+// rawStream reads one SSE response as bytes; it shares no code with ssehub.
+type rawStream struct {
+	Resp    *http.Response
+	records chan record
+	ended   chan error // the read error that ended the stream (io.EOF for a clean end)
+	cancel  context.CancelFunc
+	done    chan struct{} // closed by Close, so the reader never blocks on an abandoned stream
+	once    sync.Once
+}
+
+const waitFor = 5 * time.Second
+
+func openStream(t *testing.T, url string, header http.Header) *rawStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "text/event-stream")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		require.NoError(t, err)
+	}
+	s := &rawStream{Resp: resp, records: make(chan record, 1024), ended: make(chan error, 1), cancel: cancel, done: make(chan struct{})}
+	go s.read(bufio.NewReader(resp.Body))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close hangs up, as a browser tab closing would.
+func (s *rawStream) Close() {
+	s.once.Do(func() {
+		close(s.done)
+		s.cancel()
+		_ = s.Resp.Body.Close()
+	})
+}
+
+func (s *rawStream) emit(r record) {
+	select {
+	case s.records <- r:
+	case <-s.done:
+	}
+}
+
+func (s *rawStream) read(br *bufio.Reader) {
+	var cur record
+	var data []string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			close(s.records)
+			s.ended <- err
+			return
+		}
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		switch {
+		case line == "":
+			switch {
+			case data != nil:
+				cur.Kind, cur.Data = "event", strings.Join(data, "\n")
+				s.emit(cur)
+			case cur.Retry != "":
+				cur.Kind = "retry"
+				s.emit(cur)
+			}
+			cur, data = record{}, nil
+		case strings.HasPrefix(line, ":"):
+			s.emit(record{Kind: "comment", Comment: strings.TrimPrefix(line[1:], " ")})
+		default:
+			field, value, _ := strings.Cut(line, ":")
+			value = strings.TrimPrefix(value, " ")
+			switch field {
+			case "id":
+				cur.ID, cur.HasID = value, true
+			case "event":
+				cur.Type = value
+			case "data":
+				data = append(data, value)
+			case "retry":
+				cur.Retry = value
+			}
+		}
+	}
+}
+
+// next returns the next record, failing the test if none comes within waitFor.
+func (s *rawStream) next(t *testing.T) record {
+	t.Helper()
+	select {
+	case r, ok := <-s.records:
+		if !ok {
+			require.FailNow(t, "stream ended", "%v", s.endErr())
+		}
+		return r
+	case <-time.After(waitFor):
+		require.FailNow(t, "no record within "+waitFor.String())
+		return record{}
+	}
+}
+
+// nextEvent skips comments and retry hints.
+func (s *rawStream) nextEvent(t *testing.T) record {
+	t.Helper()
+	for {
+		if r := s.next(t); r.Kind == "event" {
+			return r
+		}
+	}
+}
+
+// tryNextEvent is nextEvent without failing: ok is false if nothing came within d.
+func (s *rawStream) tryNextEvent(d time.Duration) (record, bool) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case r, ok := <-s.records:
+			if !ok {
+				return record{}, false
+			}
+			if r.Kind == "event" {
+				return r, true
+			}
+		case <-timer.C:
+			return record{}, false
+		}
+	}
+}
+
+// waitEnd drains the stream until the server ends it and returns the final read
+// error (io.EOF for a clean end, io.ErrUnexpectedEOF when the connection was cut).
+func (s *rawStream) waitEnd(t *testing.T) error {
+	t.Helper()
+	deadline := time.After(waitFor)
+	for {
+		select {
+		case _, ok := <-s.records:
+			if !ok {
+				return s.endErr()
+			}
+		case <-deadline:
+			require.FailNow(t, "stream did not end within "+waitFor.String())
+		}
+	}
+}
+
+func (s *rawStream) endErr() error {
+	select {
+	case err := <-s.ended:
+		s.ended <- err
+		return err
+	case <-time.After(waitFor):
+		return io.ErrNoProgress
+	}
+}
