@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +58,9 @@ func (l smallBufListener) Accept() (net.Conn, error) {
 
 func newFixture(t *testing.T, cfg ssehub.Config, opts ...fixtureOption) *fixture {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	}
 	f := &fixture{
 		Hub:    ssehub.New(cfg),
 		boards: make(map[string]ssehub.Event),

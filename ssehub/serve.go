@@ -140,8 +140,10 @@ func (st *stream) open() error {
 }
 
 func (st *stream) write(b []byte) error {
+	var deadline time.Time
 	if st.deadlines {
-		err := st.rc.SetWriteDeadline(time.Now().Add(st.h.cfg.WriteTimeout))
+		deadline = time.Now().Add(st.h.cfg.WriteTimeout)
+		err := st.rc.SetWriteDeadline(deadline)
 		if errors.Is(err, http.ErrNotSupported) {
 			st.deadlines = false
 		}
@@ -151,10 +153,17 @@ func (st *stream) write(b []byte) error {
 	if err := st.ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := st.w.Write(b); err != nil {
-		return err
+	_, err := st.w.Write(b)
+	if err == nil {
+		err = st.rc.Flush()
 	}
-	return st.rc.Flush()
+	// The interrupt also ends writes with a deadline error, but always before our
+	// own deadline; a write that outlived it timed out.
+	if errors.Is(err, os.ErrDeadlineExceeded) && st.deadlines && !time.Now().Before(deadline) {
+		st.log.Info("ssehub: dropped stalled subscriber", "write_timeout", st.h.cfg.WriteTimeout)
+		return fmt.Errorf("%w: write timed out after %v", ErrSlowSubscriber, st.h.cfg.WriteTimeout)
+	}
+	return err
 }
 
 // loop delivers queued frames newer than last, and a keep-alive comment whenever
@@ -192,15 +201,16 @@ func (st *stream) result(err error) error {
 			st.log.Info("ssehub: dropped slow subscriber", "buffer", st.h.cfg.Buffer)
 		}
 		return cause
+	case errors.Is(err, ErrSlowSubscriber):
+		// A write timeout; net/http has cancelled the request since, so this comes
+		// before the client-gone case.
+		return err
 	case cause != nil:
 		// The client went away or the caller's context ended.
 		return nil
 	case errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET):
 		// The client went away before net/http noticed and ended the request.
 		return nil
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		st.log.Info("ssehub: dropped stalled subscriber", "timeout", st.h.cfg.WriteTimeout)
-		return fmt.Errorf("%w: write timed out after %v", ErrSlowSubscriber, st.h.cfg.WriteTimeout)
 	default:
 		return fmt.Errorf("ssehub: write: %w", err)
 	}
