@@ -94,7 +94,11 @@ func (c *conn) serve() {
 	_ = c.nc.SetDeadline(time.Time{})
 	c.log = c.log.With("user", user)
 	c.log.Debug("minirethink: connection open")
+	c.loop()
+}
 
+// loop reads and dispatches queries until the connection ends.
+func (c *conn) loop() {
 	for {
 		f, err := c.readFrame()
 		if err != nil {
@@ -135,7 +139,7 @@ func (c *conn) readFrame() (frame, error) {
 // discard reads what is left of a refused frame, briefly, so that closing
 // the socket does not reset it before the client has read why.
 func (c *conn) discard(n int64) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_ = c.nc.SetReadDeadline(time.Now().Add(min(c.srv.cfg.FrameTimeout, 2*time.Second)))
 	_, _ = io.CopyN(io.Discard, c.br, n)
 }
 

@@ -51,15 +51,22 @@ func (e *stubEngine) Run(ctx context.Context, q reql.Query) (reql.Result, error)
 	switch {
 	case name == "feed":
 		f := newStubFeed()
-		e.feeds <- f
+		select {
+		case e.feeds <- f:
+		default: // nobody is watching (fuzzing)
+		}
 		return reql.Result{Kind: reql.Stream, Feed: f}, nil
 	case name == "block":
-		e.blocked <- ctx
+		select {
+		case e.blocked <- ctx:
+		default:
+		}
 		<-ctx.Done()
 		return reql.Result{}, ctx.Err()
 	case strings.HasPrefix(name, "seq:"):
 		var n int
 		_, _ = fmt.Sscanf(name, "seq:%d", &n)
+		n = max(0, min(n, 10*sequenceBatch)) // fuzzers find big numbers
 		seq := make([]any, n)
 		for i := range seq {
 			seq[i] = i
