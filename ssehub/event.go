@@ -44,7 +44,16 @@ func appendEvent(b []byte, ev Event) []byte {
 	data := ev.Data
 	for {
 		b = append(b, "data: "...)
-		i := bytes.IndexAny(data, "\r\n")
+		// Two IndexByte scans (vectorised) beat one IndexAny (byte by byte) on
+		// boards of a few KiB, which almost never contain a line break.
+		i := bytes.IndexByte(data, '\n')
+		head := data
+		if i >= 0 {
+			head = data[:i]
+		}
+		if j := bytes.IndexByte(head, '\r'); j >= 0 {
+			i = j
+		}
 		if i < 0 {
 			b = append(b, data...)
 			b = append(b, '\n')
