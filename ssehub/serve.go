@@ -37,6 +37,11 @@ var (
 // the caller picks the status (note that EventSource does not retry after a
 // non-200 answer). In every other case the response is a 200 event stream that
 // ends when Serve returns, and the client reconnects after the retry hint.
+//
+// snapshot must honour its context: Close waits for Serve to return. w must let
+// http.ResponseController set write deadlines (net/http's writers do, and so does
+// Echo's Response through Unwrap), or a client that stops reading can only be
+// dropped when its kernel buffers drain.
 func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (Event, error)) error {
 	lastID, haveID := lastEventID(r)
 	ctx, cancel := context.WithCancelCause(ctx)
