@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -237,7 +239,7 @@ func (c *conn) start(token int64, q query) {
 // runStart evaluates a START and returns its first answer; ok is false when
 // there is nobody left to answer (the connection is closing).
 func (c *conn) runStart(e *entry, q query) (response, bool) {
-	res, err := c.srv.cfg.Engine.Run(e.ctx, reql.Query{Term: q.term, GlobalOpts: q.opts})
+	res, err := c.runEngine(e.ctx, q)
 	if e.stopped.Load() {
 		if res.Kind == reql.Stream && res.Feed != nil {
 			res.Feed.Close()
@@ -280,9 +282,29 @@ func (c *conn) runStart(e *entry, q query) (response, bool) {
 	}
 }
 
+// runEngine calls the engine, turning a panic into an INTERNAL error: a
+// query that trips an engine bug must not take the server (and the test
+// binary) down with it.
+func (c *conn) runEngine(ctx context.Context, q query) (res reql.Result, err error) {
+	defer c.recoverInto(&err)
+	return c.srv.cfg.Engine.Run(ctx, reql.Query{Term: q.term, GlobalOpts: q.opts})
+}
+
+func (c *conn) feedNext(e *entry, wait bool) (vals []any, err error) {
+	defer c.recoverInto(&err)
+	return e.feed.Next(e.ctx, wait)
+}
+
+func (c *conn) recoverInto(err *error) {
+	if p := recover(); p != nil {
+		c.log.Error("minirethink: engine panic", "panic", p, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("Internal error in minirethink: %v", p)
+	}
+}
+
 // nextFeedBatch answers from an open feed; the caller holds e.serve.
 func (c *conn) nextFeedBatch(e *entry, wait bool) (response, bool) {
-	vals, err := e.feed.Next(e.ctx, wait)
+	vals, err := c.feedNext(e, wait)
 	if e.stopped.Load() {
 		return sequenceResponse(nil), true
 	}
@@ -319,9 +341,8 @@ func (c *conn) continue_(token int64) {
 	go func() {
 		defer c.wg.Done()
 		e.serve.Lock()
-		resp, ok := c.runContinue(e)
-		e.serve.Unlock()
-		if ok {
+		defer e.serve.Unlock()
+		if resp, ok := c.runContinue(e); ok {
 			c.reply(token, resp)
 		}
 	}()
@@ -367,8 +388,8 @@ func (c *conn) stop(token int64) {
 	go func() {
 		defer c.wg.Done()
 		e.serve.Lock()
+		defer e.serve.Unlock()
 		e.finish()
-		e.serve.Unlock()
 		// Answered even when the STOP asked for noreply: real RethinkDB does.
 		c.reply(token, sequenceResponse(nil))
 	}()

@@ -27,6 +27,7 @@ func TestResponses(t *testing.T) {
 		{"empty sequence", `[1,"seq:0"]`, `{"t":2,"r":[],"n":[]}`},
 		{"runtime error", `[1,"fail"]`, `{"t":18,"e":4100000,"r":["Table ` + "`x.y`" + ` does not exist."],"b":[]}`},
 		{"non-ReQL error", `[1,"boom"]`, `{"t":18,"e":1000000,"r":["boom"],"b":[]}`},
+		{"engine panic", `[1,"panic"]`, `{"t":18,"e":1000000,"r":["Internal error in minirethink: engine bug"],"b":[]}`},
 		{"server info", `[5]`, `{"t":5,"r":[{"id":"f4aead34-8938-47a8-8845-c24a2d4af6be","name":"vm_n1l","proxy":false}]}`},
 		{"noreply wait with nothing pending", `[4]`, `{"t":4,"r":[]}`},
 		{"noreply wait with db", `[4,{"db":[14,["wire"]]}]`, `{"t":4,"r":[]}`},

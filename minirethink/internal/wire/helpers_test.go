@@ -31,6 +31,7 @@ import (
 //	"seq:N"  a Sequence of 0..N-1
 //	"fail"   a runtime error of type OP_FAILED
 //	"boom"   a plain Go error
+//	"panic"  a panic
 //	other    an Atom echoing the term
 type stubEngine struct {
 	feeds   chan *stubFeed
@@ -76,6 +77,8 @@ func (e *stubEngine) Run(ctx context.Context, q reql.Query) (reql.Result, error)
 		return reql.Result{}, reql.ErrOpFailed("Table `x.y` does not exist.")
 	case name == "boom":
 		return reql.Result{}, errors.New("boom")
+	case name == "panic":
+		panic("engine bug")
 	default:
 		return reql.Result{Kind: reql.Atom, Atom: name}, nil
 	}
