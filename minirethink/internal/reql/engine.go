@@ -53,12 +53,18 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 		return Result{}, err
 	}
 	dbName := "test"
+	queueSize := 0
 	for k, rawOpt := range q.GlobalOpts {
 		if !contains(globalOpts, k) {
 			return Result{}, ErrCompile("Unrecognized global optional argument `%s`.", k)
 		}
 		if k == "profile" && !bytes.Equal(bytes.TrimSpace(rawOpt), []byte("false")) {
 			return Result{}, ErrUnsupported("The global optional argument `profile`")
+		}
+		if k == "changefeed_queue_size" {
+			if queueSize, err = parseQueueSize(rawOpt); err != nil {
+				return Result{}, err
+			}
 		}
 		if k != "db" {
 			continue
@@ -89,12 +95,16 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 		defer m.mu.RUnlock()
 	}
 	ec := &evalCtx{
-		ctx: ctx,
-		m:   m,
-		now: float64(m.Now().UnixMilli()) / 1000,
-		db:  dbName,
+		ctx:                 ctx,
+		m:                   m,
+		now:                 float64(m.Now().UnixMilli()) / 1000,
+		db:                  dbName,
+		changefeedQueueSize: queueSize,
 	}
 	v, err := ec.eval(term)
+	// A feed the query opened but does not return (it failed afterwards)
+	// would otherwise stay registered on its table for ever.
+	ec.abandonFeeds(v)
 	if err != nil {
 		return Result{}, err
 	}
@@ -113,6 +123,26 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 		return Result{}, err
 	}
 	return Result{Kind: Atom, Atom: d}, nil
+}
+
+// parseQueueSize reads the changefeed_queue_size global optional argument,
+// which bounds every feed the query opens unless changes sets its own.
+func parseQueueSize(raw json.RawMessage) (int, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return 0, ErrClient("Failed to parse global optional argument `changefeed_queue_size`: %v.", err)
+	}
+	n, ok := v.(float64)
+	if !ok {
+		return 0, expected("NUMBER", v)
+	}
+	if !isInteger(n) {
+		return 0, ErrQueryLogic("Number not an integer: %s", formatNumber(n))
+	}
+	if n < 1 {
+		return 0, ErrQueryLogic("Illegal changefeed queue size `%s`.  (Must be >= 1.)", formatNumber(n))
+	}
+	return int(min(n, 1<<31)), nil
 }
 
 var _ Engine = (*Memory)(nil)

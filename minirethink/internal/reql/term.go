@@ -269,6 +269,12 @@ type evalCtx struct {
 	// deterministic is set while evaluating a write function that must be
 	// deterministic (update/replace without non_atomic).
 	deterministic bool
+	// changefeedQueueSize is the query's changefeed_queue_size global
+	// optional argument, 0 when absent.
+	changefeedQueueSize int
+	// feeds are the changefeeds the query opened; Run closes those it does
+	// not return (see abandonFeeds).
+	feeds []*changeFeed
 }
 
 // eval evaluates a term to a value.

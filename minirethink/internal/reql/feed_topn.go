@@ -1,0 +1,269 @@
+package reql
+
+import (
+	"context"
+	"sort"
+
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+)
+
+// Top-N feeds: order_by({index}).limit(n).changes(), on a table or a
+// between. The feed keeps the current top N (the active set) and, after
+// each commit, compares it with the top N read from the index, which is
+// already up to date when observers run. The difference becomes changes the
+// way RethinkDB 2.4's limit_manager_t::commit pairs them:
+//   - a row whose value changed and that is in both sets: {old_val: before,
+//     new_val: after};
+//   - a row that left, paired with one that entered: {old_val: leaving,
+//     new_val: entering} (one change for a displacement);
+//   - a row that left with none entering: {old_val: row, new_val: null};
+//   - a row that entered with none leaving (there was room): {old_val: null,
+//     new_val: row}.
+// A commit that leaves the top N as it was sends nothing.
+
+// topItem is one row of a top-N set.
+type topItem struct {
+	key any // index value; the primary key for the primary index
+	pk  any
+	doc map[string]any
+}
+
+type topNFeed struct {
+	*changeFeed
+	rng    rangeSpec
+	ix     *index // nil for the primary index
+	pkName string
+	// ec evaluates the index function for the cheap "cannot matter" test;
+	// observers run one at a time under the write lock, so one is enough.
+	ec     *evalCtx
+	active []topItem // best first
+}
+
+func newTopNFeed(ec *evalCtx, t *Table, rng rangeSpec, opts feedOptions) (*changeFeed, error) {
+	f := &topNFeed{
+		changeFeed: newChangeFeed(ec, t, opts, ql2.Response_ORDER_BY_LIMIT_FEED),
+		rng:        rng,
+		pkName:     t.primaryKey,
+		ec:         &evalCtx{ctx: context.Background(), m: ec.m, now: ec.now, db: ec.db},
+	}
+	if rng.index != t.primaryKey {
+		ix, ok := t.indexes[rng.index]
+		if !ok {
+			return nil, ErrOpFailed("Index `%s` was not found on table `%s`.", rng.index, t.FullName())
+		}
+		if ix.multi {
+			return nil, ErrUnsupported("`order_by({index}).limit(n).changes()` on a multi index")
+		}
+		f.ix = ix
+	}
+	f.active = f.read()
+	if opts.includeInitial {
+		if opts.includeStates {
+			f.head = append(f.head, f.stateDoc("initializing"))
+		}
+		for _, it := range f.active {
+			f.head = append(f.head, f.initialDoc(it.doc))
+		}
+	}
+	if opts.includeStates {
+		f.head = append(f.head, f.stateDoc("ready"))
+	}
+	f.subscribe(f.onChange)
+	return f.changeFeed, nil
+}
+
+// before reports whether a ranks before b in the feed's order.
+func (f *topNFeed) before(a, b topItem) bool {
+	c := Compare(a.key, b.key)
+	if c == 0 {
+		c = Compare(a.pk, b.pk)
+	}
+	if f.rng.desc {
+		return c > 0
+	}
+	return c < 0
+}
+
+func (f *topNFeed) inRange(key any) bool {
+	if c := Compare(key, f.rng.lo); c < 0 || (c == 0 && f.rng.loOpen) {
+		return false
+	}
+	if c := Compare(key, f.rng.hi); c > 0 || (c == 0 && !f.rng.hiClosed) {
+		return false
+	}
+	return true
+}
+
+// read returns the top N from the index: O(log n + N).
+func (f *topNFeed) read() []topItem {
+	limit := f.rng.limit
+	out := make([]topItem, 0, min(limit, 64))
+	if limit == 0 {
+		return out
+	}
+	// Walking from the near bound, a row past the far bound ends the walk;
+	// one short of the near bound (an open bound) is skipped.
+	visit := func(it topItem) bool {
+		if !f.inRange(it.key) {
+			c := Compare(it.key, f.rng.lo)
+			if f.rng.desc {
+				return c >= 0 // above hi: keep descending
+			}
+			return c <= 0 // at an open lo: keep ascending
+		}
+		out = append(out, it)
+		return len(out) < limit
+	}
+	t := f.table
+	if f.ix == nil {
+		doc := func(e docEntry) bool { return visit(topItem{key: e.pk, pk: e.pk, doc: e.doc}) }
+		if f.rng.desc {
+			t.rows.DescendLessOrEqual(docEntry{pk: f.rng.hi}, doc)
+		} else {
+			t.rows.AscendGreaterOrEqual(docEntry{pk: f.rng.lo}, doc)
+		}
+		return out
+	}
+	entry := func(e indexEntry) bool { return visit(topItem{key: e.key, pk: e.pk, doc: e.doc}) }
+	if f.rng.desc {
+		f.ix.tree.DescendLessOrEqual(indexEntry{key: f.rng.hi, pk: maxVal{}}, entry)
+	} else {
+		f.ix.tree.AscendGreaterOrEqual(indexEntry{key: f.rng.lo, pk: minVal{}}, entry)
+	}
+	return out
+}
+
+// candidate is doc's place in the feed's order, or false when it is not in
+// the range (or the index function fails on it, which keeps it out of the
+// index).
+func (f *topNFeed) candidate(doc map[string]any) (topItem, bool) {
+	pk := doc[f.pkName]
+	if f.ix == nil {
+		return topItem{key: pk, pk: pk, doc: doc}, f.inRange(pk)
+	}
+	keys := f.ix.keys(f.ec, doc)
+	if len(keys) != 1 || !f.inRange(keys[0]) {
+		return topItem{}, false
+	}
+	return topItem{key: keys[0], pk: pk, doc: doc}, true
+}
+
+func (f *topNFeed) onChange(old, new map[string]any) {
+	if !f.checkIndex() {
+		return
+	}
+	if f.cannotMatter(old, new) {
+		return
+	}
+	next := f.read()
+	changes := f.diff(f.active, next, old, new)
+	f.active = next
+	for _, c := range changes {
+		f.push(c)
+	}
+}
+
+// checkIndex ends the feed if its index was dropped or replaced, as RethinkDB
+// aborts a limit feed whose index goes away.
+func (f *topNFeed) checkIndex() bool {
+	if f.ix == nil {
+		return true
+	}
+	switch ix, ok := f.table.indexes[f.rng.index]; {
+	case !ok:
+		f.end(ErrOpFailed("Index `%s` was not found on table `%s`.", f.rng.index, f.table.FullName()))
+		return false
+	case ix != f.ix:
+		f.end(ErrOpFailed("The secondary index `%s` was replaced by a different one.", f.rng.index))
+		return false
+	}
+	return true
+}
+
+// cannotMatter: when the set is full, a write whose old row was not in it
+// and whose new row ranks after its last cannot change it.
+func (f *topNFeed) cannotMatter(old, new map[string]any) bool {
+	if f.rng.limit == 0 {
+		return true
+	}
+	if len(f.active) < f.rng.limit {
+		return false
+	}
+	doc := old
+	if doc == nil {
+		doc = new
+	}
+	pk := doc[f.pkName]
+	for _, it := range f.active {
+		if Equal(it.pk, pk) {
+			return false
+		}
+	}
+	if new == nil {
+		return true
+	}
+	it, ok := f.candidate(new)
+	return !ok || !f.before(it, f.active[len(f.active)-1])
+}
+
+// diff turns the move from set a to set b, caused by a commit of the row
+// old -> new, into changes.
+func (f *topNFeed) diff(a, b []topItem, old, new map[string]any) []feedChange {
+	doc := old
+	if doc == nil {
+		doc = new
+	}
+	written := doc[f.pkName]
+	index := func(items []topItem) map[string]int {
+		m := make(map[string]int, len(items))
+		for i, it := range items {
+			m[Print(it.pk)] = i
+		}
+		return m
+	}
+	inA, inB := index(a), index(b)
+	var deleted, added []topItem
+	for _, it := range a {
+		if _, ok := inB[Print(it.pk)]; !ok || Equal(it.pk, written) {
+			deleted = append(deleted, it)
+		}
+	}
+	for _, it := range b {
+		if _, ok := inA[Print(it.pk)]; !ok || Equal(it.pk, written) {
+			added = append(added, it)
+		}
+	}
+	var out []feedChange
+	// The same row left and entered: it changed in place.
+	remaining := deleted[:0:0]
+	for _, d := range deleted {
+		matched := false
+		for i, ad := range added {
+			if Equal(ad.pk, d.pk) {
+				out = append(out, feedChange{old: d.doc, new: ad.doc})
+				added = append(added[:i:i], added[i+1:]...)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			remaining = append(remaining, d)
+		}
+	}
+	// Rows that left, in primary key order, each with the lowest-ranked of
+	// the rows that entered, as RethinkDB pairs them.
+	sort.Slice(remaining, func(i, j int) bool { return Compare(remaining[i].pk, remaining[j].pk) < 0 })
+	for _, d := range remaining {
+		c := feedChange{old: d.doc}
+		if len(added) > 0 {
+			c.new = added[len(added)-1].doc
+			added = added[:len(added)-1]
+		}
+		out = append(out, c)
+	}
+	// Rows that entered where there was room, lowest-ranked first.
+	for i := len(added) - 1; i >= 0; i-- {
+		out = append(out, feedChange{new: added[i].doc})
+	}
+	return out
+}
