@@ -36,7 +36,8 @@ import (
 
 // Server is a running embedded RethinkDB-compatible server.
 type Server struct {
-	engine *reql.Memory
+	// engine outlives Restart: the data survives an outage, as on disk.
+	engine reql.Engine
 	users  *wire.Users
 	cfg    wire.Config
 
@@ -55,6 +56,7 @@ type options struct {
 	logger       *slog.Logger
 	maxQuerySize int
 	name         string
+	engine       reql.Engine // tests of the protocol substitute a stub
 }
 
 // WithPassword sets the admin password (default: none, as on a fresh RethinkDB).
@@ -104,8 +106,12 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 	if o.password != "" {
 		users.Set("admin", o.password)
 	}
+	engine := o.engine
+	if engine == nil {
+		engine = reql.New()
+	}
 	s := &Server{
-		engine: reql.New(),
+		engine: engine,
 		users:  users,
 		cfg: wire.Config{
 			Users:        users,
