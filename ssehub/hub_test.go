@@ -344,3 +344,42 @@ func containsEventEnd(b []byte) bool {
 	}
 	return n >= 2
 }
+
+// Two publishers (two web processes' changefeeds) race through the same seqs while
+// clients come and go: every client's ids only ever increase, and those still
+// connected end on the last board.
+func TestConcurrentPublishersNeverGoBackwards(t *testing.T) {
+	const last, clients = 300, 8
+	f := newFixture(t, ssehub.Config{Buffer: 2 * last})
+	f.set(board("b", 0, 0), "b")
+	streams := make([]*rawStream, clients)
+	for i := range streams {
+		streams[i] = openStream(t, f.url("b"), nil)
+		require.Equal(t, "0", streams[i].nextEvent(t).ID)
+	}
+
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for seq := uint64(1); seq <= last; seq++ {
+				f.publish("b", seq, 0)
+			}
+		})
+	}
+	wg.Go(func() { // churn: subscribers joining and leaving mid-stream
+		for range 20 {
+			s := openStream(t, f.url("b"), nil)
+			s.nextEvent(t)
+			s.Close()
+		}
+	})
+	wg.Wait()
+	for _, s := range streams {
+		prev := uint64(0)
+		for prev < last {
+			seq := seqOf(t, s.nextEvent(t))
+			require.Greater(t, seq, prev, "went backwards")
+			prev = seq
+		}
+	}
+}
