@@ -121,9 +121,18 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		f = newPointFeed(ec, x.t, x.pk, opts)
 	case *streamVal:
+		if x.table != nil && x.rng != nil && x.rng.limit < 0 && !x.rng.ordered {
+			if opts.includeOffsets {
+				return nil, ErrQueryLogic("Cannot include offsets for range subs.")
+			}
+			if f, err = newRangeFeed(ec, x.table, *x.rng, opts); err != nil {
+				return nil, err
+			}
+			break
+		}
 		if x.table == nil || x.rng == nil || x.rng.limit < 0 {
-			return nil, ErrUnsupported("`changes` on a stream other than `order_by({index}).limit(n)` " +
-				"of a table or `between` (supported: a table, `get`, and those top-N streams)")
+			return nil, ErrUnsupported("`changes` on this stream (supported: a table, `get`, `between`, " +
+				"and `order_by({index}).limit(n)` of a table or `between`)")
 		}
 		if !x.rng.ordered {
 			return nil, ErrQueryLogic("Cannot get changes on the first elements of an unordered stream.")
@@ -142,7 +151,7 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, ErrUnsupported("`changes` on a changefeed")
 	default:
 		return nil, ErrUnsupported("`changes` on " + typeName(v) +
-			" (supported: a table, `get`, and `order_by({index}).limit(n)` of a table or `between`)")
+			" (supported: a table, `get`, `between`, and `order_by({index}).limit(n)` of a table or `between`)")
 	}
 	ec.feeds = append(ec.feeds, f)
 	return f, nil
@@ -538,4 +547,64 @@ func newPointFeed(ec *evalCtx, t *Table, pk any, opts feedOptions) *changeFeed {
 		f.push(feedChange{key: key, old: nullable(old), new: nullable(new)})
 	})
 	return f
+}
+
+// newRangeFeed follows the rows of t whose index value is in rng
+// (between(...).changes()). As RethinkDB, a row moving into the range is
+// {old_val: null, new_val: row}, out of it {old_val: row, new_val: null}.
+// With include_initial it first sends the rows in the range, in index order.
+func newRangeFeed(ec *evalCtx, t *Table, rng rangeSpec, opts feedOptions) (*changeFeed, error) {
+	// The range is a top-N without a limit and without an order.
+	rng.limit = -1
+	tn := &topNFeed{pkName: t.primaryKey, rng: rng,
+		ec: &evalCtx{ctx: context.Background(), m: ec.m, now: ec.now, db: ec.db}}
+	if rng.index != t.primaryKey {
+		ix, ok := t.indexes[rng.index]
+		if !ok {
+			return nil, ErrOpFailed("Index `%s` was not found on table `%s`.", rng.index, t.FullName())
+		}
+		if ix.multi {
+			return nil, ErrUnsupported("`between(...).changes()` on a multi index")
+		}
+		tn.ix = ix
+	}
+	f := newChangeFeed(ec, t, opts, ql2.Response_SEQUENCE_FEED)
+	tn.changeFeed = f
+	if opts.includeInitial {
+		if opts.includeStates {
+			f.head = append(f.head, f.stateDoc("initializing"))
+		}
+		for _, it := range tn.read() {
+			f.head = append(f.head, f.initialDoc(it.doc))
+		}
+	}
+	if opts.includeStates {
+		f.head = append(f.head, f.stateDoc("ready"))
+	}
+	f.subscribe(func(old, new map[string]any) {
+		if !tn.checkIndex() {
+			return
+		}
+		c := feedChange{}
+		if old != nil {
+			if _, in := tn.candidate(old); in {
+				c.old = old
+			}
+		}
+		if new != nil {
+			if _, in := tn.candidate(new); in {
+				c.new = new
+			}
+		}
+		if c.old == nil && c.new == nil {
+			return
+		}
+		doc := old
+		if doc == nil {
+			doc = new
+		}
+		c.key = Print(doc[t.primaryKey])
+		f.push(c)
+	})
+	return f, nil
 }

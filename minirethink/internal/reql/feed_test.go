@@ -425,3 +425,24 @@ func TestTopNFeedSquash(t *testing.T) {
 		obj("old_val", obj("id", 10.0), "new_val", obj("id", 10.0, "v", 2.0)),
 	}, nextBatch(t, f, true))
 }
+
+func TestRangeFeed(t *testing.T) {
+	m, tb := writeTestEngine(t, obj("id", 10.0), obj("id", 20.0))
+	m.mu.Lock()
+	ec := &evalCtx{ctx: t.Context(), m: m, db: "test"}
+	f, err := newRangeFeed(ec, tb, rangeSpec{index: "id", lo: 10.0, hi: 20.0, limit: -1},
+		feedOptions{includeInitial: true, includeTypes: true, queueSize: defaultChangefeedQueueSize})
+	m.mu.Unlock()
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
+	assert.Equal(t, []ql2.Response_ResponseNote{1}, f.Notes())
+	assert.Equal(t, []any{obj("new_val", obj("id", 10.0), "type", "initial")}, nextBatch(t, f, false),
+		"20 is past the open right bound")
+
+	mustRun(t, m, `[56,[`+playersTable+`,[2,[{"id":15},{"id":25},{"id":20,"x":1}]]],{"conflict":"update"}]`)
+	mustRun(t, m, `[54,[[16,[`+playersTable+`,10]]]]`)
+	assert.Equal(t, []any{
+		obj("old_val", nil, "new_val", obj("id", 15.0), "type", "add"),
+		obj("old_val", obj("id", 10.0), "new_val", nil, "type", "remove"),
+	}, nextBatch(t, f, false))
+}

@@ -94,10 +94,11 @@ func (f *topNFeed) inRange(key any) bool {
 	return true
 }
 
-// read returns the top N from the index: O(log n + N).
+// read returns the top N from the index, O(log n + N), or the whole range
+// when there is no limit.
 func (f *topNFeed) read() []topItem {
-	limit := f.rng.limit
-	out := make([]topItem, 0, min(limit, 64))
+	limit := f.rng.limit // -1: the whole range
+	out := make([]topItem, 0, 16)
 	if limit == 0 {
 		return out
 	}
@@ -112,7 +113,7 @@ func (f *topNFeed) read() []topItem {
 			return c <= 0 // at an open lo: keep ascending
 		}
 		out = append(out, it)
-		return len(out) < limit
+		return limit < 0 || len(out) < limit
 	}
 	t := f.table
 	if f.ix == nil {
