@@ -34,7 +34,13 @@ func (p Policy) Delay(attempt int) time.Duration {
 // Sleep waits for Delay(attempt) or until ctx is done, whichever is first,
 // and returns ctx's error in the second case.
 func (p Policy) Sleep(ctx context.Context, attempt int) error {
-	t := time.NewTimer(p.Delay(attempt))
+	return Wait(ctx, p.Delay(attempt))
+}
+
+// Wait waits for d or until ctx is done, whichever is first, and returns
+// ctx's error in the second case.
+func Wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

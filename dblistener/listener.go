@@ -167,7 +167,7 @@ func (l *Listener) publishLoop(ctx context.Context) {
 		case <-l.wake:
 		}
 		if wait := time.Until(last.Add(l.cfg.Interval)); wait > 0 {
-			if sleep(ctx, wait) != nil {
+			if backoff.Wait(ctx, wait) != nil {
 				return
 			}
 		}
@@ -236,17 +236,6 @@ func (l *Listener) recompute(ctx context.Context, id string) error {
 		}
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // GripPublisher publishes boards to a GRIP proxy's channel board-<id>, as the
