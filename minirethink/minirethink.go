@@ -74,7 +74,8 @@ func WithMaxQuerySize(n int) Option {
 	return func(o *options) { o.maxQuerySize = n }
 }
 
-// WithName sets the server name reported by SERVER_INFO (default "minirethink").
+// WithName sets the server name reported by SERVER_INFO and in table
+// configurations (default "minirethink").
 func WithName(name string) Option {
 	return func(o *options) { o.name = name }
 }
@@ -108,7 +109,9 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 	}
 	engine := o.engine
 	if engine == nil {
-		engine = reql.New()
+		m := reql.New()
+		m.ServerName = o.name // table configurations name the server too
+		engine = m
 	}
 	s := &Server{
 		engine: engine,

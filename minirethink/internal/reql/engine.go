@@ -21,6 +21,9 @@ type Memory struct {
 	dbs map[string]*database
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
+	// ServerName is the one server's name in table configurations (the
+	// replicas of table_create's shards); "" is "minirethink".
+	ServerName string
 }
 
 // New returns an empty in-memory engine with the "test" database, as a fresh

@@ -34,6 +34,11 @@ type Table struct {
 	// observers are told of every committed change, in commit order.
 	observers map[*observer]struct{}
 	dropped   bool
+	// durability ("soft"; "" is "hard") and shards (0 is 1) are what
+	// table_create set. They change no answer, only the configuration
+	// documents table_create and table_drop return.
+	durability string
+	shards     int
 }
 
 // docEntry is a document in the primary B-tree.

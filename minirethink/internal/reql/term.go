@@ -513,6 +513,9 @@ func (ec *evalCtx) tableArg(t *Term) (*Table, error) {
 
 // lookupTable finds db.table, with RethinkDB's messages when missing.
 func (m *Memory) lookupTable(dbName, name string) (*Table, error) {
+	if dbName == systemDB {
+		return nil, errSystemDB()
+	}
 	d, ok := m.dbs[dbName]
 	if !ok {
 		return nil, ErrOpFailed("Database `%s` does not exist.", dbName)

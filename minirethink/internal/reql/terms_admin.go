@@ -1,0 +1,1328 @@
+package reql
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+)
+
+// Administration terms: databases, tables and secondary indexes, with the
+// result documents and messages of RethinkDB 2.4 (rdb_protocol/terms/
+// db_table.cc and sindex.cc, clustering/administration/
+// real_reql_cluster_interface.cc and artificial_reql_cluster_interface.cc).
+// Every term that changes the schema takes the engine's write lock (writes:
+// true), so no query sees a table or an index half made.
+//
+// The embedded server is one server with the tag "default": table
+// configurations name it (Memory.ServerName) as every shard's only replica,
+// and tables and indexes are ready as soon as they exist, so wait,
+// index_wait and sync answer at once.
+
+func init() {
+	register(ql2.Term_DB_CREATE, termDef{fn: dbCreateTerm, minArgs: 1, maxArgs: 1, writes: true})
+	register(ql2.Term_DB_DROP, termDef{fn: dbDropTerm, minArgs: 1, maxArgs: 1, writes: true})
+	register(ql2.Term_DB_LIST, termDef{fn: dbListTerm})
+	register(ql2.Term_TABLE_CREATE, termDef{fn: tableCreateTerm, minArgs: 1, maxArgs: 2,
+		opts: []string{"primary_key", "shards", "replicas", "nonvoting_replica_tags",
+			"primary_replica_tag", "durability"},
+		writes: true})
+	register(ql2.Term_TABLE_DROP, termDef{fn: tableDropTerm, minArgs: 1, maxArgs: 2, writes: true})
+	register(ql2.Term_TABLE_LIST, termDef{fn: tableListTerm, maxArgs: 1})
+	register(ql2.Term_INDEX_CREATE, termDef{fn: indexCreateTerm, minArgs: 2, maxArgs: 3,
+		opts: []string{"multi", "geo"}, writes: true})
+	register(ql2.Term_INDEX_DROP, termDef{fn: indexDropTerm, minArgs: 2, maxArgs: 2, writes: true})
+	register(ql2.Term_INDEX_LIST, termDef{fn: indexListTerm, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_INDEX_RENAME, termDef{fn: indexRenameTerm, minArgs: 3, maxArgs: 3,
+		opts: []string{"overwrite"}, writes: true})
+	register(ql2.Term_INDEX_STATUS, termDef{fn: indexStatusTerm, minArgs: 1, maxArgs: -1})
+	register(ql2.Term_INDEX_WAIT, termDef{fn: indexStatusTerm, minArgs: 1, maxArgs: -1})
+	register(ql2.Term_WAIT, termDef{fn: waitTerm, maxArgs: 1, opts: []string{"timeout", "wait_for"}})
+	register(ql2.Term_SYNC, termDef{fn: syncTerm, minArgs: 1, maxArgs: 1})
+	// config, status, reconfigure, rebalance and grant stay unregistered:
+	// their answers are selections of the system tables, which the
+	// embedded server does not have, so check() refuses them by name.
+}
+
+// systemDB is the database every RethinkDB server has, holding the system
+// tables (users, table_config, ...). It is listed and can be named, but its
+// tables are not implemented.
+const systemDB = "rethinkdb"
+
+func errSystemDB() *Error {
+	return ErrUnsupported("The system database `rethinkdb` (its tables `users`, `table_config`, `server_status`, ...)")
+}
+
+// errSpecialDB is RethinkDB's refusal of schema changes in the system
+// database.
+func errSpecialDB(what string) *Error {
+	return ErrOpFailed("Database `%s` is special; %s", systemDB, what)
+}
+
+func (m *Memory) serverName() string {
+	if m.ServerName == "" {
+		return "minirethink"
+	}
+	return m.ServerName
+}
+
+// adminDatabase finds a database named by a db term, which RethinkDB
+// resolves when it evaluates the term.
+func (m *Memory) adminDatabase(name string) (*database, error) {
+	d, ok := m.dbs[name]
+	if !ok {
+		return nil, ErrOpFailed("Database `%s` does not exist.", name)
+	}
+	return d, nil
+}
+
+// dbTermName evaluates a term that must be a database and checks that it
+// exists (the system database always does).
+func (ec *evalCtx) dbTermName(t *Term) (string, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return "", err
+	}
+	d, ok := v.(*dbVal)
+	if !ok {
+		return "", expected("DATABASE", v)
+	}
+	return d.name, ec.dbExists(d.name)
+}
+
+func (ec *evalCtx) dbExists(name string) error {
+	if name == systemDB {
+		return nil
+	}
+	_, err := ec.m.adminDatabase(name)
+	return err
+}
+
+// tableTarget reads the (db, name) of table_create and table_drop: one
+// argument names a table of the query's default database, two a database
+// and a table.
+func (ec *evalCtx) tableTarget(t *Term) (dbName, name string, err error) {
+	nameArg := t.Args[0]
+	if len(t.Args) == 2 {
+		if dbName, err = ec.dbTermName(t.Args[0]); err != nil {
+			return "", "", err
+		}
+		nameArg = t.Args[1]
+	} else {
+		dbName = ec.db
+		if err = ec.dbExists(dbName); err != nil {
+			return "", "", err
+		}
+	}
+	if name, err = ec.str(nameArg); err != nil {
+		return "", "", err
+	}
+	return dbName, name, validName("Table", name)
+}
+
+// configChange is one element of a result's config_changes.
+func configChange(old, new any) []any {
+	return []any{map[string]any{"old_val": old, "new_val": new}}
+}
+
+func dbConfig(d *database) map[string]any {
+	return map[string]any{"id": d.id, "name": d.name}
+}
+
+func dbCreateTerm(ec *evalCtx, t *Term) (any, error) {
+	name, err := ec.str(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := validName("Database", name); err != nil {
+		return nil, err
+	}
+	if _, exists := ec.m.dbs[name]; exists || name == systemDB {
+		return nil, ErrOpFailed("Database `%s` already exists.", name)
+	}
+	d := &database{id: newUUID(), name: name, tables: map[string]*Table{}}
+	ec.m.dbs[name] = d
+	return map[string]any{
+		"dbs_created":    1.0,
+		"config_changes": configChange(nil, dbConfig(d)),
+	}, nil
+}
+
+func dbDropTerm(ec *evalCtx, t *Term) (any, error) {
+	name, err := ec.str(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := validName("Database", name); err != nil {
+		return nil, err
+	}
+	if name == systemDB {
+		return nil, errSpecialDB("you can't delete it.")
+	}
+	d, err := ec.m.adminDatabase(name)
+	if err != nil {
+		return nil, err
+	}
+	delete(ec.m.dbs, name)
+	for _, tb := range d.tables {
+		tb.drop()
+	}
+	return map[string]any{
+		"dbs_dropped":    1.0,
+		"tables_dropped": float64(len(d.tables)),
+		"config_changes": configChange(dbConfig(d), nil),
+	}, nil
+}
+
+func dbListTerm(ec *evalCtx, t *Term) (any, error) {
+	names := []string{systemDB}
+	for name := range ec.m.dbs {
+		names = append(names, name)
+	}
+	return sortedNames(names), nil
+}
+
+// sortedNames is names in byte order, as RethinkDB lists names (a
+// std::set), as a datum.
+func sortedNames(names []string) []any {
+	sort.Strings(names)
+	out := make([]any, len(names))
+	for i, n := range names {
+		out[i] = n
+	}
+	return out
+}
+
+// tableReplicaConfig is what table_create's sharding and replication
+// options ask for.
+type tableReplicaConfig struct {
+	shards     int
+	replicas   map[string]int // per server tag
+	primaryTag string
+	nonvoting  []string
+	durability string
+}
+
+// replicaOpts reads table_create's shards, replicas, nonvoting_replica_tags,
+// primary_replica_tag and durability with RethinkDB's type checks
+// (get_replicas_and_primary in db_table.cc).
+func (ec *evalCtx) replicaOpts(t *Term) (tableReplicaConfig, error) {
+	c := tableReplicaConfig{shards: 1, replicas: map[string]int{"default": 1}, primaryTag: "default", durability: "hard"}
+	if o, ok := t.Opts["shards"]; ok {
+		n, err := ec.integer(o)
+		if err != nil {
+			return c, err
+		}
+		if n <= 0 {
+			return c, ErrQueryLogic("Every table must have at least one shard.")
+		}
+		c.shards = n
+	}
+	var replicas, nonvoting any
+	var err error
+	if o, ok := t.Opts["replicas"]; ok {
+		if replicas, err = ec.datum(o); err != nil {
+			return c, err
+		}
+	}
+	if o, ok := t.Opts["nonvoting_replica_tags"]; ok {
+		if nonvoting, err = ec.datum(o); err != nil {
+			return c, err
+		}
+	}
+	_, hasPrimaryTag := t.Opts["primary_replica_tag"]
+	if hasPrimaryTag {
+		if c.primaryTag, err = ec.str(t.Opts["primary_replica_tag"]); err != nil {
+			return c, err
+		}
+	}
+	if _, ok := t.Opts["replicas"]; ok {
+		c.replicas = map[string]int{}
+		switch x := replicas.(type) {
+		case map[string]any:
+			if rank(x) != rankObject {
+				return c, ErrQueryLogic("Expected type OBJECT or NUMBER but found %s:\n%s", TypeName(x), Print(x))
+			}
+			if !hasPrimaryTag {
+				return c, ErrQueryLogic("`primary_replica_tag` must be specified when `replicas` is an OBJECT.")
+			}
+			for _, tag := range sortedKeys(x) {
+				if err := validName("Server tag", tag); err != nil {
+					return c, err
+				}
+				n, ok := x[tag].(float64)
+				if !ok {
+					return c, expected("NUMBER", x[tag])
+				}
+				if !isInteger(n) {
+					return c, ErrQueryLogic("Number not an integer: %s", formatNumber(n))
+				}
+				if n < 0 {
+					return c, ErrQueryLogic("Can't have a negative number of replicas")
+				}
+				c.replicas[tag] = int(min(n, 1<<31))
+			}
+		case float64:
+			if hasPrimaryTag {
+				return c, ErrQueryLogic("`replicas` must be an OBJECT if `primary_replica_tag` is specified.")
+			}
+			if _, ok := t.Opts["nonvoting_replica_tags"]; ok {
+				return c, ErrQueryLogic("`replicas` must be an OBJECT if `nonvoting_replica_tags` is specified.")
+			}
+			if !isInteger(x) {
+				return c, ErrQueryLogic("Number not an integer: %s", formatNumber(x))
+			}
+			if x < 0 {
+				// RethinkDB reads it as an unsigned size; what it then
+				// answers is not worth guessing.
+				return c, ErrUnsupported("A negative `replicas` in table_create")
+			}
+			c.replicas[c.primaryTag] = int(min(x, 1<<31))
+		default:
+			return c, ErrQueryLogic("Expected type OBJECT or NUMBER but found %s:\n%s", TypeName(x), Print(x))
+		}
+	}
+	if _, ok := t.Opts["nonvoting_replica_tags"]; ok {
+		list, ok := nonvoting.([]any)
+		if !ok {
+			return c, ErrQueryLogic("Expected type ARRAY but found %s:\n%s", TypeName(nonvoting), Print(nonvoting))
+		}
+		for _, e := range list {
+			tag, ok := e.(string)
+			if !ok {
+				return c, ErrQueryLogic("Expected type STRING but found %s:\n%s", TypeName(e), Print(e))
+			}
+			if err := validName("Server tag", tag); err != nil {
+				return c, err
+			}
+			c.nonvoting = append(c.nonvoting, tag)
+		}
+	}
+	if hasPrimaryTag {
+		if err := validName("Server tag", c.primaryTag); err != nil {
+			return c, err
+		}
+	}
+	if o, ok := t.Opts["durability"]; ok {
+		d, err := ec.str(o)
+		if err != nil {
+			return c, err
+		}
+		if d != "hard" && d != "soft" {
+			return c, ErrQueryLogic("Durability option `%s` unrecognized (options are \"hard\" and \"soft\").", d)
+		}
+		c.durability = d
+	}
+	return c, nil
+}
+
+// place checks the configuration against the one server, tagged
+// "default", as table_generate_config's validate_params does.
+func (c tableReplicaConfig) place() error {
+	total := 0
+	for _, n := range c.replicas {
+		total += n
+	}
+	if total == 0 {
+		return ErrOpFailed("You must set `replicas` to at least one. `replicas` includes the primary replica; " +
+			"if there are zero replicas, there is nowhere to put the data.")
+	}
+	if c.shards > maxShards {
+		return ErrOpFailed("Maximum number of shards is %d.", maxShards)
+	}
+	if c.replicas[c.primaryTag] == 0 {
+		return ErrOpFailed("Can't use server tag `%s` for primary replicas because you specified no replicas in server tag `%s`.",
+			c.primaryTag, c.primaryTag)
+	}
+	tags := make([]string, 0, len(c.replicas))
+	for tag := range c.replicas {
+		tags = append(tags, tag)
+	}
+	sort.Strings(tags)
+	for _, tag := range tags {
+		n := c.replicas[tag]
+		servers := 0
+		if tag == "default" {
+			servers = 1
+		}
+		if n > servers {
+			return ErrOpFailed("Can't put %d replicas on servers with the tag `%s` because there are only %d servers "+
+				"with the tag `%s`. It's impossible to have more replicas of the data than there are servers.",
+				n, tag, servers, tag)
+		}
+	}
+	if len(c.nonvoting) > 0 {
+		// With one server the only replica would be non-voting; which
+		// error RethinkDB gives for that was not checked.
+		return ErrUnsupported("A non-empty `nonvoting_replica_tags` in table_create")
+	}
+	return nil
+}
+
+// maxShards is RethinkDB 2.4's limit on a table's shards.
+const maxShards = 64
+
+func tableCreateTerm(ec *evalCtx, t *Term) (any, error) {
+	cfg, err := ec.replicaOpts(t)
+	if err != nil {
+		return nil, err
+	}
+	pk, err := ec.optString(t, "primary_key", "id")
+	if err != nil {
+		return nil, err
+	}
+	dbName, name, err := ec.tableTarget(t)
+	if err != nil {
+		return nil, err
+	}
+	if dbName == systemDB {
+		return nil, errSpecialDB("you can't create new tables in it.")
+	}
+	d, err := ec.m.adminDatabase(dbName)
+	if err != nil {
+		return nil, err
+	}
+	if _, exists := d.tables[name]; exists {
+		return nil, ErrOpFailed("Table `%s.%s` already exists.", dbName, name)
+	}
+	if err := cfg.place(); err != nil {
+		return nil, err
+	}
+	tb := newTable(d, newUUID(), name, pk)
+	tb.shards = cfg.shards
+	if cfg.durability == "soft" {
+		tb.durability = "soft"
+	}
+	d.tables[name] = tb
+	return map[string]any{
+		"tables_created": 1.0,
+		"config_changes": configChange(nil, ec.m.tableConfig(tb)),
+	}, nil
+}
+
+// tableConfig is the table's row of rethinkdb.table_config, which
+// table_create and table_drop return as new_val and old_val.
+func (m *Memory) tableConfig(tb *Table) map[string]any {
+	n := max(tb.shards, 1)
+	shards := make([]any, n)
+	for i := range shards {
+		shards[i] = map[string]any{
+			"nonvoting_replicas": []any{},
+			"primary_replica":    m.serverName(),
+			"replicas":           []any{m.serverName()},
+		}
+	}
+	durability := "hard"
+	if tb.durability != "" {
+		durability = tb.durability
+	}
+	return map[string]any{
+		"db":          tb.db.name,
+		"durability":  durability,
+		"id":          tb.id,
+		"indexes":     tb.indexNames(),
+		"name":        tb.name,
+		"primary_key": tb.primaryKey,
+		"shards":      shards,
+		"write_acks":  "majority",
+		"write_hook":  nil,
+	}
+}
+
+func (tb *Table) indexNames() []any {
+	names := make([]string, 0, len(tb.indexes))
+	for name := range tb.indexes {
+		names = append(names, name)
+	}
+	return sortedNames(names)
+}
+
+func tableDropTerm(ec *evalCtx, t *Term) (any, error) {
+	dbName, name, err := ec.tableTarget(t)
+	if err != nil {
+		return nil, err
+	}
+	if dbName == systemDB {
+		return nil, errSpecialDB("you can't drop tables in it.")
+	}
+	tb, err := ec.m.lookupTable(dbName, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := ec.m.tableConfig(tb)
+	delete(tb.db.tables, name)
+	tb.drop()
+	return map[string]any{
+		"tables_dropped": 1.0,
+		"config_changes": configChange(cfg, nil),
+	}, nil
+}
+
+func tableListTerm(ec *evalCtx, t *Term) (any, error) {
+	dbName := ec.db
+	if len(t.Args) == 1 {
+		var err error
+		if dbName, err = ec.dbTermName(t.Args[0]); err != nil {
+			return nil, err
+		}
+	} else if err := ec.dbExists(dbName); err != nil {
+		return nil, err
+	}
+	if dbName == systemDB {
+		return nil, errSystemDB()
+	}
+	d, err := ec.m.adminDatabase(dbName)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(d.tables))
+	for name := range d.tables {
+		names = append(names, name)
+	}
+	return sortedNames(names), nil
+}
+
+// waitTerm answers at once: an embedded table is always ready.
+func waitTerm(ec *evalCtx, t *Term) (any, error) {
+	var target any = &dbVal{name: ec.db}
+	if len(t.Args) == 1 {
+		v, err := ec.eval(t.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		target = v
+	}
+	d, isDB := target.(*dbVal)
+	if isDB {
+		if err := ec.dbExists(d.name); err != nil {
+			return nil, err
+		}
+	}
+	if len(t.Args) == 0 {
+		return nil, ErrQueryLogic("`wait` can only be called on a table or database.")
+	}
+	if o, ok := t.Opts["wait_for"]; ok {
+		s, err := ec.str(o)
+		if err != nil {
+			return nil, err
+		}
+		switch s {
+		case "ready_for_outdated_reads", "ready_for_reads", "ready_for_writes", "all_replicas_ready":
+		default:
+			return nil, ErrQueryLogic("Unknown table readiness state: '%s', must be one of "+
+				"'ready_for_outdated_reads', 'ready_for_reads', 'ready_for_writes', or 'all_replicas_ready'", s)
+		}
+	}
+	if o, ok := t.Opts["timeout"]; ok {
+		if _, err := ec.integer(o); err != nil {
+			return nil, err
+		}
+	}
+	if !isDB {
+		if _, ok := target.(*tableVal); !ok {
+			return nil, expected("TABLE", target)
+		}
+		return map[string]any{"ready": 1.0}, nil
+	}
+	if d.name == systemDB {
+		return nil, errSpecialDB("the system tables in it are always available and don't need to be waited on.")
+	}
+	db, err := ec.m.adminDatabase(d.name)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ready": float64(len(db.tables))}, nil
+}
+
+func syncTerm(ec *evalCtx, t *Term) (any, error) {
+	if _, err := ec.tableArg(t.Args[0]); err != nil {
+		return nil, err
+	}
+	return map[string]any{"synced": 1.0}, nil
+}
+
+// sindexCreateVar is the variable of the function RethinkDB makes for
+// index_create(name) without a function: r.var(x)[name] with x the
+// SINDEXCREATE_X dummy variable, 18th in minidriver_t::dummy_var_t, which
+// dummy_var_to_sym numbers -1-18. It shows in index_status's query as _var19.
+const sindexCreateVar = -19
+
+func indexCreateTerm(ec *evalCtx, t *Term) (any, error) {
+	tb, err := ec.tableArg(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	name, err := ec.str(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if name == tb.primaryKey {
+		return nil, ErrQueryLogic("Index name conflict: `%s` is the name of the primary key.", name)
+	}
+	var f *funcVal
+	if len(t.Args) == 3 {
+		if f, err = ec.indexFunction(t.Args[2]); err != nil {
+			return nil, err
+		}
+	} else {
+		field := &Term{Type: ql2.Term_FUNC, Args: []*Term{
+			{Type: ql2.Term_MAKE_ARRAY, Args: []*Term{{Type: ql2.Term_DATUM, Datum: float64(sindexCreateVar)}}},
+			{Type: ql2.Term_BRACKET, Args: []*Term{
+				{Type: ql2.Term_VAR, Args: []*Term{{Type: ql2.Term_DATUM, Datum: float64(sindexCreateVar)}}},
+				{Type: ql2.Term_DATUM, Datum: name},
+			}},
+		}}
+		if f, err = ec.function(field); err != nil {
+			return nil, err
+		}
+	}
+	if indexFuncNonDeterministic(f.body) {
+		return nil, ErrQueryLogic("Could not prove function deterministic.  Index functions must be deterministic.")
+	}
+	multi, err := ec.optTruthy(t, "multi")
+	if err != nil {
+		return nil, err
+	}
+	geo, err := ec.optTruthy(t, "geo")
+	if err != nil {
+		return nil, err
+	}
+	if geo {
+		return nil, ErrUnsupported("The optional argument `geo` of index_create (geospatial indexes)")
+	}
+	if _, exists := tb.indexes[name]; exists {
+		return nil, ErrOpFailed("Index `%s` already exists on table `%s`.", name, tb.FullName())
+	}
+	def, err := json.Marshal(termJSON(funcTerm(f)))
+	if err != nil {
+		return nil, ErrOpFailed("Cannot store the index function: %v.", err)
+	}
+	ix := &index{name: name, fn: f, multi: multi, def: def, tree: newIndexTree()}
+	ix.build(ec, tb)
+	tb.indexes[name] = ix
+	return map[string]any{"created": 1.0}, nil
+}
+
+// indexFunction evaluates index_create's third argument, which must be a
+// function (RethinkDB's as_func, no shortcut) or a function blob from
+// index_status.
+func (ec *evalCtx) indexFunction(t *Term) (*funcVal, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case *funcVal:
+		return x, nil
+	case *tableVal:
+		return nil, ErrQueryLogic("Expected type FUNCTION but found TABLE:\ntable(\"%s\")", x.t.name)
+	case *dbVal:
+		return nil, ErrQueryLogic("Expected type FUNCTION but found DATABASE:\ndb(\"%s\")", x.name)
+	case *singleVal, *streamVal, Feed:
+		return nil, expected("FUNCTION", v)
+	}
+	if o, ok := v.(map[string]any); ok && rank(o) == rankBinary {
+		data, _ := o["data"].(string)
+		raw, _ := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(data))
+		var decoded any
+		if strings.HasPrefix(string(raw), "$reql_index_function$") || json.Unmarshal(raw, &decoded) == nil {
+			// RethinkDB's blobs are its own binary serialization, and
+			// ours (see indexStatusDoc) are not RethinkDB's.
+			return nil, ErrUnsupported("Creating an index from the `function` blob of `index_status`")
+		}
+		return nil, ErrQueryLogic("Cannot create an sindex except from a reql_index_function returned from " +
+			"`index_status` in the field `function`.")
+	}
+	return nil, ErrQueryLogic("Expected type FUNCTION but found DATUM:\n%s", Print(v))
+}
+
+// optTruthy reads a boolean option the way RethinkDB's as_bool does:
+// anything but false and null is true.
+func (ec *evalCtx) optTruthy(t *Term, name string) (bool, error) {
+	o, ok := t.Opts[name]
+	if !ok {
+		return false, nil
+	}
+	return ec.truthy(o)
+}
+
+// indexFuncNonDeterministic: index functions must be deterministic, and
+// unlike a write's function r.now() does not count as deterministic in one
+// (assert_deterministic with constant_now_t::no).
+func indexFuncNonDeterministic(t *Term) bool {
+	if nonDeterministicTerm(t) {
+		return true
+	}
+	switch t.Type {
+	case ql2.Term_NOW, ql2.Term_DB, ql2.Term_DB_LIST, ql2.Term_TABLE_LIST, ql2.Term_INDEX_LIST,
+		ql2.Term_INDEX_STATUS, ql2.Term_INDEX_WAIT, ql2.Term_CONFIG, ql2.Term_STATUS:
+		return true
+	}
+	for _, a := range t.Args {
+		if indexFuncNonDeterministic(a) {
+			return true
+		}
+	}
+	for _, o := range t.Opts {
+		if indexFuncNonDeterministic(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// funcTerm is the FUNC term of f, as a client would send it.
+func funcTerm(f *funcVal) *Term {
+	params := &Term{Type: ql2.Term_MAKE_ARRAY}
+	for _, p := range f.params {
+		params.Args = append(params.Args, &Term{Type: ql2.Term_DATUM, Datum: p})
+	}
+	return &Term{Type: ql2.Term_FUNC, Args: []*Term{params, f.body}}
+}
+
+func indexDropTerm(ec *evalCtx, t *Term) (any, error) {
+	tb, err := ec.tableArg(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	name, err := ec.str(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := tb.indexes[name]; !ok {
+		return nil, ErrOpFailed("Index `%s` does not exist on table `%s`.", name, tb.FullName())
+	}
+	// A top-N feed reading this index ends at the table's next commit
+	// (topNFeed.checkIndex).
+	delete(tb.indexes, name)
+	return map[string]any{"dropped": 1.0}, nil
+}
+
+func indexListTerm(ec *evalCtx, t *Term) (any, error) {
+	tb, err := ec.tableArg(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return tb.indexNames(), nil
+}
+
+func indexRenameTerm(ec *evalCtx, t *Term) (any, error) {
+	tb, err := ec.tableArg(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	oldName, err := ec.str(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	newName, err := ec.str(t.Args[2])
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range []string{oldName, newName} {
+		if n == tb.primaryKey {
+			return nil, ErrQueryLogic("Index name conflict: `%s` is the name of the primary key.", n)
+		}
+	}
+	overwrite, err := ec.optTruthy(t, "overwrite")
+	if err != nil {
+		return nil, err
+	}
+	ix, ok := tb.indexes[oldName]
+	_, taken := tb.indexes[newName]
+	if !ok || (taken && !overwrite && oldName != newName) {
+		if overwrite {
+			return nil, ErrOpFailed("Index `%s` does not exist on table `%s`.", oldName, tb.FullName())
+		}
+		return nil, ErrOpFailed("Index `%s` does not exist or index `%s` already exists on table `%s`.",
+			oldName, newName, tb.FullName())
+	}
+	if oldName == newName {
+		return map[string]any{"renamed": 0.0}, nil
+	}
+	// A top-N feed reading the old name, or an index overwritten under
+	// the new one, ends at the table's next commit (topNFeed.checkIndex).
+	ix.name = newName
+	delete(tb.indexes, oldName)
+	tb.indexes[newName] = ix
+	return map[string]any{"renamed": 1.0}, nil
+}
+
+// indexStatusTerm is index_status and index_wait: every index is ready as
+// soon as index_create returns, so waiting is reading the status.
+func indexStatusTerm(ec *evalCtx, t *Term) (any, error) {
+	tb, err := ec.tableArg(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	wanted := map[string]bool{}
+	for _, a := range t.Args[1:] {
+		name, err := ec.str(a)
+		if err != nil {
+			return nil, err
+		}
+		wanted[name] = true
+	}
+	var missing []string
+	for name := range wanted {
+		if _, ok := tb.indexes[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, ErrOpFailed("Index `%s` was not found on table `%s`.", missing[0], tb.FullName())
+	}
+	out := []any{}
+	for _, n := range tb.indexNames() {
+		name := n.(string)
+		if len(wanted) > 0 && !wanted[name] {
+			continue
+		}
+		out = append(out, indexStatusDoc(tb.indexes[name]))
+	}
+	return out, nil
+}
+
+// indexStatusDoc is one index's document in index_status and index_wait.
+//
+// "function" is, in RethinkDB, an opaque blob: its own binary serialization
+// of the index function ("$reql_index_function$", cluster and ReQL versions,
+// the function's term with backtrace ids, multi, geo), which index_create
+// accepts back. The embedded server cannot produce that format; its blob is
+// its own serialization, the function's JSON term, so it can be compared
+// between indexes of the embedded server but not with a real server's, and
+// index_create refuses it. "query" is RethinkDB's JavaScript rendering of
+// the function (see jsIndexFunction).
+func indexStatusDoc(ix *index) map[string]any {
+	return map[string]any{
+		"index":    ix.name,
+		"ready":    true,
+		"outdated": false,
+		"multi":    ix.multi,
+		"geo":      false,
+		"function": binaryDatum(ix.def),
+		"query":    indexCreateQuery(ix),
+	}
+}
+
+// binaryDatum is a BINARY pseudo-type with its data base64-encoded as
+// RethinkDB sends it: MIME style, lines of 76 characters ended by CRLF.
+func binaryDatum(b []byte) map[string]any {
+	s := base64.StdEncoding.EncodeToString(b)
+	var lines []string
+	for len(s) > 76 {
+		lines = append(lines, s[:76])
+		s = s[76:]
+	}
+	lines = append(lines, s)
+	return map[string]any{"$reql_type$": "BINARY", "data": strings.Join(lines, "\r\n")}
+}
+
+// indexCreateQuery is format_index_create_query of sindex.cc.
+func indexCreateQuery(ix *index) string {
+	q := "indexCreate('" + ix.name + "', " + jsIndexFunction(ix.fn) + ""
+	if ix.multi {
+		q += ", {multi: true}"
+	}
+	return q + ")"
+}
+
+// termJSON is t in the JSON protocol, the inverse of parseTerm: terms are
+// [type, [args...], {optargs}], MAKE_OBJ an object of terms, datums bare.
+func termJSON(t *Term) any {
+	switch t.Type {
+	case ql2.Term_DATUM:
+		return datumTermJSON(t.Datum)
+	case ql2.Term_MAKE_OBJ:
+		if len(t.Args) == 0 {
+			out := make(map[string]any, len(t.Opts))
+			for k, o := range t.Opts {
+				out[k] = termJSON(o)
+			}
+			return out
+		}
+	}
+	out := []any{float64(t.Type)}
+	if len(t.Args) > 0 || len(t.Opts) > 0 {
+		args := make([]any, len(t.Args))
+		for i, a := range t.Args {
+			args[i] = termJSON(a)
+		}
+		out = append(out, args)
+	}
+	if len(t.Opts) > 0 {
+		opts := make(map[string]any, len(t.Opts))
+		for k, o := range t.Opts {
+			opts[k] = termJSON(o)
+		}
+		out = append(out, opts)
+	}
+	return out
+}
+
+// datumTermJSON writes a datum as a term: in the JSON protocol an array is
+// always a term, so an array datum is MAKE_ARRAY.
+func datumTermJSON(v any) any {
+	switch x := v.(type) {
+	case []any:
+		args := make([]any, len(x))
+		for i, e := range x {
+			args[i] = datumTermJSON(e)
+		}
+		return []any{float64(ql2.Term_MAKE_ARRAY), args}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = datumTermJSON(e)
+		}
+		return out
+	case minVal:
+		return []any{float64(ql2.Term_MINVAL)}
+	case maxVal:
+		return []any{float64(ql2.Term_MAXVAL)}
+	}
+	return v
+}
+
+// jsIndexFunction renders an index function as index_status's "query"
+// shows it: RethinkDB's print_js_function, "function(var1) { return
+// <body>; }", with the body rendered by its JavaScript pretty-printer
+// (pprint/js_pprint.cc), which this follows term for term:
+//   - a field is var1.getField("f") (GET_FIELD) or var1("f") (BRACKET,
+//     what index_create(name) makes: _var19("f"));
+//   - terms that chain in JavaScript are chained on their first argument
+//     (x.getField(...), x.nth(1), x.do(f) for a one-argument FUNCALL);
+//   - the others (arithmetic, comparisons, and/or, branch, ...) are called
+//     on r: r.mul(x, -1), r.add(a, b), r.branch(c, a, b);
+//   - arrays and objects at the top are r.expr([...]) and r.object("k", v),
+//     inside them [...] and {"k": v}; numbers print as C++'s to_string;
+//     strings are quoted without escaping, as RethinkDB does.
+//
+// Differences: RethinkDB lays the text out for a width and breaks lines in
+// long bodies and nested functions; this prints one line, nested functions
+// as "function (var2) { return ...; }". Optional arguments print in key
+// order (RethinkDB: the order they arrived in).
+func jsIndexFunction(f *funcVal) string {
+	vars := make([]string, len(f.params))
+	for i, p := range f.params {
+		vars[i] = jsVarName(p)
+	}
+	p := &jsPrinter{prependOK: true}
+	return "function(" + strings.Join(vars, ", ") + ") { return " + p.visit(f.body) + "; }"
+}
+
+// jsPrinter is js_pretty_printer_t: inRExpr is set inside r.expr (where
+// datums need no wrapping); prependOK is cleared while rendering the head
+// of a chain that gets its "r." once, in front of the whole chain.
+type jsPrinter struct {
+	depth     int
+	prependOK bool
+	inRExpr   bool
+}
+
+// jsMaxDepth is the printer's crude stack guard: past it every term is
+// "...". RethinkDB does not unwind the depth when it hits the guard, so
+// neither does this.
+const jsMaxDepth = 15
+
+func (p *jsPrinter) visit(t *Term) string {
+	old := p.inRExpr
+	p.depth++
+	if p.depth > jsMaxDepth {
+		return "..."
+	}
+	var doc string
+	switch t.Type {
+	case ql2.Term_DATUM:
+		doc = jsDatum(t.Datum)
+		if !p.inRExpr {
+			doc = p.rExpr(doc)
+		}
+	case ql2.Term_FUNCALL:
+		if len(t.Args) == 2 {
+			doc = p.chain(t)
+		} else {
+			doc = p.toplevelFuncall(t)
+		}
+	case ql2.Term_MAKE_ARRAY:
+		p.inRExpr = true
+		doc = p.array(t)
+		if !old {
+			doc = p.rExpr(doc)
+		}
+	case ql2.Term_MAKE_OBJ:
+		p.inRExpr = true
+		if old {
+			doc = p.naturalObject(t)
+		} else {
+			doc = p.wrappedObject(t)
+		}
+	case ql2.Term_FUNC:
+		doc = p.function(t)
+	case ql2.Term_VAR:
+		doc = jsVarOf(t)
+	case ql2.Term_IMPLICIT_VAR:
+		doc = p.rDot("row")
+	default:
+		switch {
+		case jsChains(t):
+			doc = p.chain(t)
+		case jsUsesParens(t):
+			doc = p.call(t)
+		default:
+			doc = p.rDot(jsTermName(t))
+		}
+	}
+	p.inRExpr = old
+	p.depth--
+	return doc
+}
+
+func (p *jsPrinter) rDot(doc string) string {
+	if !p.prependOK {
+		return doc
+	}
+	return "r." + doc
+}
+
+func (p *jsPrinter) rExpr(doc string) string { return p.rDot("expr(" + doc + ")") }
+
+func (p *jsPrinter) array(t *Term) string {
+	old := p.inRExpr
+	p.inRExpr = true
+	items := make([]string, len(t.Args))
+	for i, a := range t.Args {
+		items[i] = p.visit(a)
+	}
+	p.inRExpr = old
+	return "[" + strings.Join(items, ", ") + "]"
+}
+
+func (p *jsPrinter) naturalObject(t *Term) string {
+	items := make([]string, 0, len(t.Opts))
+	for _, k := range sortedTermKeys(t.Opts) {
+		items = append(items, `"`+k+`": `+p.visit(t.Opts[k]))
+	}
+	return "{" + strings.Join(items, ", ") + "}"
+}
+
+func (p *jsPrinter) wrappedObject(t *Term) string {
+	items := make([]string, 0, 2*len(t.Opts))
+	for _, k := range sortedTermKeys(t.Opts) {
+		items = append(items, `"`+k+`"`, p.visit(t.Opts[k]))
+	}
+	return p.rDot("object(" + strings.Join(items, ", ") + ")")
+}
+
+func (p *jsPrinter) optargs(t *Term) string {
+	items := make([]string, 0, len(t.Opts))
+	for _, k := range sortedTermKeys(t.Opts) {
+		items = append(items, `"`+jsName(k)+`": `+p.visit(t.Opts[k]))
+	}
+	return "{" + strings.Join(items, ", ") + "}"
+}
+
+// chain renders a term whose first argument it is called on, and that
+// argument's own chain: a.b(x).c(y). The pieces are collected outermost
+// first and reversed, as string_dots_together does.
+func (p *jsPrinter) chain(t *Term) string {
+	var stack []string
+	rWrap := false
+	v := t
+	for v != nil && jsChains(v) {
+		v = p.link(v, &stack, &rWrap)
+	}
+	rest := jsReverse(stack)
+	switch {
+	case v == nil:
+		if rWrap {
+			return p.rDot(rest)
+		}
+		return rest
+	case jsUsesRDot(v):
+		old := p.prependOK
+		p.prependOK = false
+		head := p.visit(v)
+		p.prependOK = old
+		return p.rDot(head + rest)
+	default:
+		return p.visit(v) + rest
+	}
+}
+
+// link pushes one term of a chain (reversed) and returns the term it is
+// called on, nil when the chain starts here.
+func (p *jsPrinter) link(v *Term, stack *[]string, rWrap *bool) *Term {
+	push := func(s ...string) { *stack = append(*stack, s...) }
+	old := p.inRExpr
+	switch v.Type {
+	case ql2.Term_BRACKET:
+		push(")")
+		p.inRExpr = true
+		if len(v.Opts) > 0 {
+			push(p.optargs(v), " ", ",")
+		}
+		push(p.visit(v.Args[1]))
+		p.inRExpr = old
+		push("(")
+		*rWrap = false
+		return v.Args[0]
+	case ql2.Term_FUNCALL:
+		push(")")
+		p.inRExpr = true
+		push(p.visit(v.Args[0]))
+		p.inRExpr = old
+		push("(", "do", ".")
+		*rWrap = true
+		return v.Args[1]
+	case ql2.Term_IMPLICIT_VAR:
+		push("row")
+		*rWrap = true
+		return nil
+	}
+	push(")")
+	p.inRExpr = true
+	trailingComma := false
+	if len(v.Opts) > 0 {
+		push(p.optargs(v))
+		trailingComma = true
+	}
+	switch len(v.Args) {
+	case 0:
+		p.inRExpr = old
+		push("(", jsTermName(v))
+		*rWrap = jsUsesRDot(v)
+		return nil
+	case 1:
+		p.inRExpr = old
+		push("(", jsTermName(v), ".")
+		*rWrap = jsUsesRDot(v)
+		return v.Args[0]
+	}
+	var args []string
+	for i := len(v.Args) - 1; i > 0; i-- {
+		if len(args) > 0 {
+			args = append(args, ", ")
+		}
+		args = append(args, p.visit(v.Args[i]))
+	}
+	if trailingComma {
+		push(", ")
+	}
+	push(jsReverse(args))
+	p.inRExpr = old
+	push("(", jsTermName(v), ".")
+	*rWrap = jsUsesRDot(v)
+	return v.Args[0]
+}
+
+func jsReverse(pieces []string) string {
+	var b strings.Builder
+	for i := len(pieces) - 1; i >= 0; i-- {
+		b.WriteString(pieces[i])
+	}
+	return b.String()
+}
+
+// toplevelFuncall is r.do with other than one argument. Its missing comma
+// after the function and trailing one after the arguments are RethinkDB's.
+func (p *jsPrinter) toplevelFuncall(t *Term) string {
+	old := p.inRExpr
+	p.inRExpr = true
+	var args []string
+	for _, a := range t.Args[1:] {
+		args = append(args, p.visit(a))
+	}
+	p.inRExpr = old
+	tail := strings.Join(args, ", ")
+	if len(args) > 0 {
+		tail += ", "
+	}
+	return p.rDot("do(" + p.visit(t.Args[0]) + tail + ")")
+}
+
+// call is r.name(args..., {optargs}).
+func (p *jsPrinter) call(t *Term) string {
+	old := p.inRExpr
+	p.inRExpr = true
+	args := make([]string, 0, len(t.Args)+1)
+	for _, a := range t.Args {
+		args = append(args, p.visit(a))
+	}
+	if len(t.Opts) > 0 {
+		args = append(args, p.optargs(t))
+	}
+	p.inRExpr = old
+	doc := jsTermName(t) + "(" + strings.Join(args, ", ") + ")"
+	if jsUsesRDot(t) {
+		return p.rDot(doc)
+	}
+	return doc
+}
+
+func (p *jsPrinter) function(t *Term) string {
+	var vars []string
+	if len(t.Args) == 2 && t.Args[0].Type == ql2.Term_MAKE_ARRAY {
+		for _, a := range t.Args[0].Args {
+			vars = append(vars, jsVarName(a.Datum))
+		}
+	}
+	old := p.inRExpr
+	p.inRExpr = false
+	body := "..."
+	if len(t.Args) == 2 {
+		body = p.visit(t.Args[1])
+	}
+	p.inRExpr = old
+	return "function (" + strings.Join(vars, ", ") + ") { return " + body + "; }"
+}
+
+func jsVarOf(t *Term) string {
+	if len(t.Args) == 1 {
+		return jsVarName(t.Args[0].Datum)
+	}
+	return "var"
+}
+
+// jsVarName is pprint's print_var: variables the server makes are
+// negative and print as _varN.
+func jsVarName(v any) string {
+	n, _ := v.(float64)
+	i := int64(math.RoundToEven(n))
+	if i < 0 {
+		return "_var" + strconv.FormatInt(-i, 10)
+	}
+	return "var" + strconv.FormatInt(i, 10)
+}
+
+// jsDatum is to_js_datum.
+func jsDatum(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		if x == math.Trunc(x) {
+			return strconv.FormatFloat(x, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(x, 'f', 6, 64)
+	case string:
+		return `"` + x + `"`
+	case []any:
+		items := make([]string, len(x))
+		for i, e := range x {
+			items[i] = jsDatum(e)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case map[string]any:
+		if rank(x) == rankBinary {
+			data, _ := x["data"].(string)
+			return "Buffer(" + data + ", 'base64')"
+		}
+		items := make([]string, 0, len(x))
+		for _, k := range sortedKeys(x) {
+			items = append(items, `"`+k+`": `+jsDatum(x[k]))
+		}
+		return "{" + strings.Join(items, ", ") + "}"
+	case minVal:
+		return "r.minval"
+	case maxVal:
+		return "r.maxval"
+	}
+	return "?"
+}
+
+// jsName is to_js_name: GET_FIELD is getField.
+func jsName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' {
+			i++
+			if i == len(s) {
+				b.WriteByte('_')
+				break
+			}
+			b.WriteString(strings.ToUpper(s[i : i+1]))
+			continue
+		}
+		b.WriteString(strings.ToLower(s[i : i+1]))
+	}
+	return b.String()
+}
+
+func jsTermName(t *Term) string {
+	if t.Type == ql2.Term_JAVASCRIPT {
+		return "js"
+	}
+	name, ok := ql2.Term_TermType_name[int32(t.Type)]
+	if !ok {
+		return "term" + strconv.Itoa(int(t.Type))
+	}
+	return jsName(name)
+}
+
+func jsUsesRDot(t *Term) bool {
+	return t.Type != ql2.Term_VAR && t.Type != ql2.Term_DATUM
+}
+
+// jsChains is should_continue_string: the terms JavaScript writes as
+// methods of their first argument.
+func jsChains(t *Term) bool {
+	switch t.Type {
+	case ql2.Term_TABLE, ql2.Term_FUNCALL:
+		return len(t.Args) == 2
+	case ql2.Term_ERROR, ql2.Term_UUID, ql2.Term_HTTP, ql2.Term_DB, ql2.Term_EQ, ql2.Term_NE,
+		ql2.Term_LT, ql2.Term_LE, ql2.Term_GT, ql2.Term_GE, ql2.Term_NOT, ql2.Term_ADD, ql2.Term_SUB,
+		ql2.Term_MUL, ql2.Term_DIV, ql2.Term_MOD, ql2.Term_BIT_AND, ql2.Term_BIT_OR, ql2.Term_BIT_XOR,
+		ql2.Term_BIT_NOT, ql2.Term_BIT_SAL, ql2.Term_BIT_SAR, ql2.Term_OBJECT, ql2.Term_RANGE,
+		ql2.Term_DB_CREATE, ql2.Term_DB_DROP, ql2.Term_DB_LIST, ql2.Term_BRANCH, ql2.Term_OR,
+		ql2.Term_AND, ql2.Term_JSON, ql2.Term_ISO8601, ql2.Term_EPOCH_TIME, ql2.Term_NOW,
+		ql2.Term_TIME, ql2.Term_LITERAL, ql2.Term_RANDOM, ql2.Term_GEOJSON, ql2.Term_POINT,
+		ql2.Term_LINE, ql2.Term_POLYGON, ql2.Term_CIRCLE, ql2.Term_DATUM, ql2.Term_VAR,
+		ql2.Term_MAKE_ARRAY, ql2.Term_MAKE_OBJ, ql2.Term_ARGS, ql2.Term_JAVASCRIPT, ql2.Term_ASC,
+		ql2.Term_DESC, ql2.Term_MINVAL, ql2.Term_MAXVAL:
+		return false
+	}
+	return !jsConstant(t)
+}
+
+// jsConstant reports the terms printed without parentheses (r.minval,
+// r.monday, ...). They are also excluded from chaining.
+func jsConstant(t *Term) bool {
+	switch t.Type {
+	case ql2.Term_MONDAY, ql2.Term_TUESDAY, ql2.Term_WEDNESDAY, ql2.Term_THURSDAY, ql2.Term_FRIDAY,
+		ql2.Term_SATURDAY, ql2.Term_SUNDAY, ql2.Term_JANUARY, ql2.Term_FEBRUARY, ql2.Term_MARCH,
+		ql2.Term_APRIL, ql2.Term_MAY, ql2.Term_JUNE, ql2.Term_JULY, ql2.Term_AUGUST,
+		ql2.Term_SEPTEMBER, ql2.Term_OCTOBER, ql2.Term_NOVEMBER, ql2.Term_DECEMBER:
+		return true
+	}
+	return false
+}
+
+// jsUsesParens is should_use_parens.
+func jsUsesParens(t *Term) bool {
+	if len(t.Args) > 0 {
+		return true
+	}
+	switch t.Type {
+	case ql2.Term_MINVAL, ql2.Term_MAXVAL, ql2.Term_IMPLICIT_VAR:
+		return false
+	}
+	return !jsConstant(t)
+}
+
+func sortedTermKeys(m map[string]*Term) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
