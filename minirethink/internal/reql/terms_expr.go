@@ -1,0 +1,946 @@
+package reql
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+)
+
+// Expression terms: comparison, logic and control flow, errors and default,
+// r.do, types and coercion, times, UUIDs and literals, as RethinkDB 2.4's
+// src/rdb_protocol/terms/{pred,control,error,type_manip,time,uuid}.cc.
+//
+// Unlike evalCtx.datum, these terms convert their arguments as RethinkDB's
+// val_t::as_datum does: a table or a stream is not a datum ("Expected type
+// DATUM but found TABLE:"), only an array is.
+
+func init() {
+	for _, tt := range []ql2.Term_TermType{ql2.Term_EQ, ql2.Term_NE, ql2.Term_LT,
+		ql2.Term_LE, ql2.Term_GT, ql2.Term_GE} {
+		register(tt, termDef{fn: compareTerm, minArgs: 2, maxArgs: -1})
+	}
+	register(ql2.Term_NOT, termDef{fn: notTerm, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_AND, termDef{fn: andTerm, maxArgs: -1})
+	register(ql2.Term_OR, termDef{fn: orTerm, maxArgs: -1})
+	register(ql2.Term_BRANCH, termDef{fn: branchTerm, minArgs: 3, maxArgs: -1})
+	register(ql2.Term_ERROR, termDef{fn: errorTerm, maxArgs: 1})
+	register(ql2.Term_DEFAULT, termDef{fn: defaultTerm, minArgs: 2, maxArgs: 2})
+	register(ql2.Term_FUNCALL, termDef{fn: funcallTerm, minArgs: 1, maxArgs: -1})
+	register(ql2.Term_TYPE_OF, termDef{fn: typeOfTerm, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_COERCE_TO, termDef{fn: coerceToTerm, minArgs: 2, maxArgs: 2})
+	register(ql2.Term_NOW, termDef{fn: nowTerm})
+	register(ql2.Term_EPOCH_TIME, termDef{fn: epochTimeTerm, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_TO_EPOCH_TIME, termDef{fn: toEpochTimeTerm, minArgs: 1, maxArgs: 1})
+	register(ql2.Term_UUID, termDef{fn: uuidTerm, maxArgs: 1})
+	register(ql2.Term_LITERAL, termDef{fn: literalTerm, maxArgs: 1})
+	register(ql2.Term_TO_JSON_STRING, termDef{fn: toJSONStringTerm, minArgs: 1, maxArgs: 1})
+	// INFO, ISO8601, TO_ISO8601 and JSON stay unregistered, so check()
+	// refuses them with ErrUnsupported: their output (pretty-printed values,
+	// Boost's date parsing, rapidjson's parse errors) is not reproduced
+	// exactly.
+}
+
+// Values as RethinkDB's val_t sees them.
+
+// valueRawType is val_t::type_t::name(), the name type errors use for values
+// that are not datums.
+func valueRawType(v any) string {
+	switch v.(type) {
+	case *dbVal:
+		return "DATABASE"
+	case *tableVal:
+		return "TABLE"
+	case *singleVal:
+		return "SINGLE_SELECTION"
+	case *funcVal:
+		return "FUNCTION"
+	case Feed:
+		return "SEQUENCE"
+	case *streamVal:
+		switch typeName(v) {
+		case "TABLE_SLICE":
+			return "TABLE_SLICE"
+		case "SELECTION<STREAM>":
+			return "SELECTION"
+		}
+		return "SEQUENCE"
+	}
+	return "DATUM"
+}
+
+// valuePrint is val_t::print(): a datum as JSON, anything else by a short
+// description.
+func valuePrint(v any) string {
+	switch x := v.(type) {
+	case *dbVal:
+		return `db("` + x.name + `")`
+	case *tableVal:
+		return `table("` + x.t.name + `")`
+	case *singleVal:
+		return Print(nullable(x.doc))
+	case *streamVal:
+		if x.table != nil {
+			return "SELECTION ON table(" + x.table.name + ")"
+		}
+		return "VALUE SEQUENCE"
+	case *funcVal:
+		return "VALUE FUNCTION"
+	case Feed:
+		return "VALUE SEQUENCE"
+	}
+	return Print(v)
+}
+
+// truncPrint is trunc_print(): Print cut to 300 bytes.
+func truncPrint(v any) string {
+	const truncLen = 300
+	s := valuePrint(v)
+	if len(s) > truncLen {
+		s = s[:truncLen-3] + "..."
+	}
+	return s
+}
+
+// isDatumValue reports whether v converts to a datum (val_t's
+// is_convertible(DATUM)): datums and single-document selections.
+func isDatumValue(v any) bool {
+	switch v.(type) {
+	case *dbVal, *tableVal, *streamVal, *funcVal, Feed:
+		return false
+	}
+	return true
+}
+
+// asDatum is val_t::as_datum.
+func asDatum(v any) (any, error) {
+	if sv, ok := v.(*singleVal); ok {
+		return nullable(sv.doc), nil
+	}
+	if !isDatumValue(v) {
+		return nil, valueTypeError("DATUM", v)
+	}
+	return v, nil
+}
+
+// valueTypeError is rcheck_literal_type's "Expected type X but found Y:"
+// followed by the value.
+func valueTypeError(want string, v any) *Error {
+	return ErrQueryLogic("Expected type %s but found %s:\n%s", want, valueRawType(v), valuePrint(v))
+}
+
+// strictDatum evaluates t and requires a datum.
+func (ec *evalCtx) strictDatum(t *Term) (any, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return nil, err
+	}
+	return asDatum(v)
+}
+
+// datumTypeName is datum_t::get_type_name(): TypeName, but r.minval and
+// r.maxval have their own names.
+func datumTypeName(d any) string {
+	switch d.(type) {
+	case minVal:
+		return "MINVAL"
+	case maxVal:
+		return "MAXVAL"
+	}
+	return TypeName(d)
+}
+
+// typedError is rfail_typed_target on a datum: a failure caused by a null is
+// NON_EXISTENCE (so that default catches it), any other QUERY_LOGIC.
+func typedError(culprit any, format string, args ...any) *Error {
+	if culprit == nil {
+		return ErrNonExistence(format, args...)
+	}
+	return ErrQueryLogic(format, args...)
+}
+
+// datumTypeError is datum_t::check_type's "Expected type NUMBER but found
+// STRING.".
+func datumTypeError(want string, got any) *Error {
+	return typedError(got, "Expected type %s but found %s.", want, datumTypeName(got))
+}
+
+// datumNumber is datum_t::as_num.
+func datumNumber(d any) (float64, error) {
+	f, ok := d.(float64)
+	if !ok {
+		return 0, datumTypeError("NUMBER", d)
+	}
+	return f, nil
+}
+
+// datumString is datum_t::as_str.
+func datumString(d any) (string, error) {
+	s, ok := d.(string)
+	if !ok {
+		return "", datumTypeError("STRING", d)
+	}
+	return s, nil
+}
+
+// datumInteger is datum_t::as_int: a whole number within ±2^53.
+func datumInteger(d any) (int64, error) {
+	f, err := datumNumber(d)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case f < -(1 << 53):
+		return 0, ErrQueryLogic("Number not an integer (<-2^53): %s", formatReconstructable(f))
+	case f > 1<<53:
+		return 0, ErrQueryLogic("Number not an integer (>2^53): %s", formatReconstructable(f))
+	case f != math.Trunc(f):
+		return 0, ErrQueryLogic("Number not an integer: %s", formatReconstructable(f))
+	}
+	return int64(f), nil
+}
+
+// formatReconstructable is C's "%.20g", which RethinkDB uses to quote numbers
+// in messages (PR_RECONSTRUCTABLE_DOUBLE): 0.1 is 0.10000000000000000555.
+func formatReconstructable(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return "-nan"
+		}
+		return "nan"
+	}
+	return strconv.FormatFloat(f, 'g', 20, 64)
+}
+
+// finiteNumber is the datum_t(double) constructor, which refuses infinities
+// and NaN.
+func finiteNumber(f float64) (any, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, ErrQueryLogic("Non-finite number: %s", formatReconstructable(f))
+	}
+	return f, nil
+}
+
+// valueTruthy is val_t::as_bool: everything but false and null is true, and
+// only datums have a truth value.
+func valueTruthy(v any) (bool, error) {
+	d, err := asDatum(v)
+	if err != nil {
+		return false, err
+	}
+	return datumTruthy(d), nil
+}
+
+// asFunction is val_t::as_func with the constant shortcut: a function, or a
+// datum standing for the function that returns it.
+func asFunction(v any) (*funcVal, error) {
+	if f, ok := v.(*funcVal); ok {
+		return f, nil
+	}
+	d, err := asDatum(v)
+	if err != nil {
+		return nil, valueTypeError("FUNCTION", v)
+	}
+	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: d}}, nil
+}
+
+// callFunction applies f as RethinkDB's func_t::call does, where a function
+// declared with no parameters accepts any arguments and ignores them.
+func (ec *evalCtx) callFunction(f *funcVal, args ...any) (any, error) {
+	if f.params != nil && len(f.params) == 0 {
+		args = nil
+	}
+	return ec.call(f, args...)
+}
+
+// Comparison and logic.
+
+func compareTerm(ec *evalCtx, t *Term) (any, error) {
+	// NE is EQ inverted, so r.ne(1, 1, 2) is true: not all equal.
+	invert := t.Type == ql2.Term_NE
+	lhs, err := ec.strictDatum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range t.Args[1:] {
+		rhs, err := ec.strictDatum(a)
+		if err != nil {
+			return nil, err
+		}
+		if !comparisonHolds(t.Type, lhs, rhs) {
+			return invert, nil
+		}
+		lhs = rhs
+	}
+	return !invert, nil
+}
+
+func comparisonHolds(tt ql2.Term_TermType, lhs, rhs any) bool {
+	c := Compare(lhs, rhs)
+	switch tt {
+	case ql2.Term_LT:
+		return c < 0
+	case ql2.Term_LE:
+		return c <= 0
+	case ql2.Term_GT:
+		return c > 0
+	case ql2.Term_GE:
+		return c >= 0
+	}
+	return c == 0 // EQ, and NE before inversion
+}
+
+func notTerm(ec *evalCtx, t *Term) (any, error) {
+	v, err := ec.eval(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := valueTruthy(v)
+	return !b, err
+}
+
+// andTerm returns the first falsy argument or the last one: r.and(1, 2) is 2.
+func andTerm(ec *evalCtx, t *Term) (any, error) {
+	var v any = true
+	for _, a := range t.Args {
+		var err error
+		if v, err = ec.eval(a); err != nil {
+			return nil, err
+		}
+		b, err := valueTruthy(v)
+		if err != nil {
+			return nil, err
+		}
+		if !b {
+			break
+		}
+	}
+	return v, nil
+}
+
+// orTerm returns the first truthy argument or the last one.
+func orTerm(ec *evalCtx, t *Term) (any, error) {
+	var v any = false
+	for _, a := range t.Args {
+		var err error
+		if v, err = ec.eval(a); err != nil {
+			return nil, err
+		}
+		b, err := valueTruthy(v)
+		if err != nil {
+			return nil, err
+		}
+		if b {
+			break
+		}
+	}
+	return v, nil
+}
+
+// branchTerm is r.branch(test1, value1, test2, value2, ..., else).
+func branchTerm(ec *evalCtx, t *Term) (any, error) {
+	if len(t.Args)%2 == 0 {
+		return nil, ErrQueryLogic("Cannot call `branch` term with an even number of arguments.")
+	}
+	for i := 0; i+1 < len(t.Args); i += 2 {
+		v, err := ec.eval(t.Args[i])
+		if err != nil {
+			return nil, err
+		}
+		b, err := valueTruthy(v)
+		if err != nil {
+			return nil, err
+		}
+		if b {
+			return ec.eval(t.Args[i+1])
+		}
+	}
+	return ec.eval(t.Args[len(t.Args)-1])
+}
+
+// Errors and default.
+
+// emptyRErrorMsg is r.error() without a message (EMPTY_USER): inside default
+// it rethrows the error default caught; escaping to the client it is a
+// QUERY_LOGIC error.
+const emptyRErrorMsg = "Empty ERROR term outside a default block."
+
+func isEmptyError(err error) bool {
+	var rerr *Error
+	return errors.As(err, &rerr) && rerr.Response == ql2.Response_RUNTIME_ERROR &&
+		rerr.Type == ql2.Response_QUERY_LOGIC && rerr.Msg == emptyRErrorMsg
+}
+
+func errorTerm(ec *evalCtx, t *Term) (any, error) {
+	if len(t.Args) == 0 {
+		return nil, ErrQueryLogic("%s", emptyRErrorMsg)
+	}
+	d, err := ec.strictDatum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	msg, err := datumString(d)
+	if err != nil {
+		return nil, err
+	}
+	return nil, ErrUser("%s", msg)
+}
+
+// defaultTerm is x.default(y): y (or y(message)) when x is null or fails
+// with a NON_EXISTENCE error (a missing field, an index out of range, a
+// type error on null). Other errors pass through.
+func defaultTerm(ec *evalCtx, t *Term) (any, error) {
+	var funcArg any // the error message, or null when x was null
+	var caught *Error
+	v, err := ec.eval(t.Args[0])
+	if err != nil {
+		var rerr *Error
+		if !errors.As(err, &rerr) || rerr.Response != ql2.Response_RUNTIME_ERROR ||
+			rerr.Type != ql2.Response_NON_EXISTENCE || ec.ctx.Err() != nil {
+			return nil, err
+		}
+		caught, funcArg = rerr, rerr.Msg
+	} else {
+		if !isDatumValue(v) {
+			return v, nil
+		}
+		d, err := asDatum(v)
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			return v, nil
+		}
+	}
+	def, err := ec.eval(t.Args[1])
+	if err == nil {
+		if f, ok := def.(*funcVal); ok {
+			def, err = ec.callFunction(f, funcArg)
+		}
+	}
+	if err != nil {
+		if !isEmptyError(err) {
+			return nil, err
+		}
+		// default(r.error()) keeps the original outcome.
+		if caught != nil {
+			return nil, caught
+		}
+		return v, nil
+	}
+	return def, nil
+}
+
+// funcallTerm is r.do: [64, [function, args...]].
+func funcallTerm(ec *evalCtx, t *Term) (any, error) {
+	fv, err := ec.eval(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	f, err := asFunction(fv)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Args) == 1 {
+		return ec.callFunction(f)
+	}
+	first, err := ec.eval(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, 1, len(t.Args)-1)
+	for _, a := range t.Args[2:] {
+		d, err := ec.strictDatum(a)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, d)
+	}
+	if args[0], err = asDatum(first); err != nil {
+		return nil, err
+	}
+	return ec.callFunction(f, args...)
+}
+
+// Types.
+
+func typeOfTerm(ec *evalCtx, t *Term) (any, error) {
+	v, err := ec.eval(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	if _, sel := v.(*singleVal); isDatumValue(v) && !sel {
+		return datumTypeName(v), nil
+	}
+	return typeName(v), nil
+}
+
+// coerceTypes are coerce_to's type names, as in type_manip.cc's coerce_map_t.
+var coerceTypes = []string{"DB", "TABLE", "TABLE_SLICE", "SELECTION<STREAM>",
+	"SELECTION<ARRAY>", "STREAM", "SELECTION<OBJECT>", "DATUM", "FUNCTION", "GROUPED_DATA",
+	"NULL", "BINARY", "BOOL", "NUMBER", "STRING", "ARRAY", "OBJECT", "MINVAL", "MAXVAL"}
+
+// coerceKinds are the coerce_to types that name a kind of value rather than
+// a type of datum: any value of that kind already is one.
+var coerceKinds = []string{"DB", "TABLE", "TABLE_SLICE", "SELECTION<STREAM>", "STREAM",
+	"SELECTION<OBJECT>", "DATUM", "FUNCTION", "GROUPED_DATA"}
+
+// datumCoerceName is a datum's type in coerce_to's terms: times and other
+// pseudo-type objects are OBJECT, binary is BINARY.
+func datumCoerceName(d any) string {
+	switch rank(d) {
+	case rankMin:
+		return "MINVAL"
+	case rankMax:
+		return "MAXVAL"
+	case rankBinary:
+		return "BINARY"
+	case rankTime, rankGeometry:
+		return "OBJECT"
+	}
+	return TypeName(d)
+}
+
+// coerceSupertype is the value kind a coerce_to type name stands for, ""
+// for the datum subtypes.
+func coerceSupertype(name string) string {
+	switch name {
+	case "DB", "TABLE", "TABLE_SLICE", "STREAM", "DATUM", "FUNCTION", "GROUPED_DATA":
+		return name
+	case "SELECTION<STREAM>", "SELECTION<ARRAY>":
+		return "SELECTION"
+	case "SELECTION<OBJECT>":
+		return "SINGLE_SELECTION"
+	}
+	return "DATUM"
+}
+
+// valueConvertible is raw_type_is_convertible: which kinds of value can stand
+// for which.
+func valueConvertible(v any, kind string) bool {
+	switch v.(type) {
+	case *dbVal:
+		return kind == "DB"
+	case *tableVal:
+		return kind == "TABLE" || kind == "TABLE_SLICE" || kind == "SELECTION" || kind == "STREAM"
+	case *singleVal:
+		return kind == "SINGLE_SELECTION" || kind == "DATUM"
+	case *funcVal:
+		return kind == "FUNCTION"
+	case Feed:
+		return kind == "STREAM"
+	case *streamVal:
+		switch valueRawType(v) {
+		case "TABLE_SLICE":
+			return kind == "TABLE_SLICE" || kind == "SELECTION" || kind == "STREAM"
+		case "SELECTION":
+			return kind == "SELECTION" || kind == "STREAM"
+		}
+		return kind == "STREAM"
+	}
+	return kind == "DATUM" || kind == "STREAM"
+}
+
+func coerceToTerm(ec *evalCtx, t *Term) (any, error) {
+	v, err := ec.eval(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	var d any
+	startName := typeName(v)
+	if isDatumValue(v) {
+		if d, err = asDatum(v); err != nil {
+			return nil, err
+		}
+		startName = datumCoerceName(d)
+	}
+	nd, err := ec.strictDatum(t.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	endName, err := datumString(nd)
+	if err != nil {
+		return nil, err
+	}
+	endName = strings.ToUpper(endName)
+	if !slices.Contains(coerceTypes, endName) {
+		return nil, ErrQueryLogic("Unknown Type: %s", endName)
+	}
+	super := coerceSupertype(endName)
+	// Identity: the value already is of that kind.
+	if (slices.Contains(coerceKinds, endName) && valueConvertible(v, super)) || startName == endName {
+		return v, nil
+	}
+	if endName == "BOOL" {
+		return d != nil || !isDatumValue(v), nil
+	}
+	if isDatumValue(v) && super == "DATUM" {
+		switch {
+		case startName == "BINARY" && endName == "STRING":
+			return binaryAsString(d)
+		case startName == "STRING" && endName == "BINARY":
+			return map[string]any{"$reql_type$": "BINARY",
+				"data": base64.StdEncoding.EncodeToString([]byte(d.(string)))}, nil
+		case endName == "STRING":
+			b, err := appendReqlJSON(nil, d)
+			if err != nil {
+				return nil, err
+			}
+			return string(b), nil
+		case startName == "OBJECT" && endName == "ARRAY":
+			o := d.(map[string]any)
+			pairs := make([]any, 0, len(o))
+			for _, k := range sortedKeys(o) {
+				pairs = append(pairs, []any{k, o[k]})
+			}
+			return pairs, nil
+		case startName == "STRING" && endName == "NUMBER":
+			return parseCNumber(d.(string))
+		}
+	}
+	if valueConvertible(v, "STREAM") && (!isDatumValue(v) || startName == "ARRAY") {
+		switch endName {
+		case "ARRAY", "DATUM":
+			return ec.toDatum(v)
+		case "OBJECT":
+			return ec.pairsToObject(v)
+		}
+	}
+	if !isDatumValue(v) {
+		return nil, ErrQueryLogic("Cannot coerce %s to %s.", startName, endName)
+	}
+	return nil, typedError(d, "Cannot coerce %s to %s.", startName, endName)
+}
+
+// binaryAsString is a binary datum's contents as a string.
+func binaryAsString(d any) (any, error) {
+	data, _ := d.(map[string]any)["data"].(string)
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil, ErrQueryLogic("Invalid base64 format, data found: %s", data)
+	}
+	return string(b), nil
+}
+
+// pairsToObject is coerce_to('object') of a sequence of [key, value] pairs.
+func (ec *evalCtx) pairsToObject(v any) (any, error) {
+	out := map[string]any{}
+	for row, err := range ec.rows(v) {
+		if err != nil {
+			return nil, err
+		}
+		pair, ok := row.([]any)
+		if !ok {
+			return nil, datumTypeError("ARRAY", row)
+		}
+		if len(pair) != 2 {
+			return nil, ErrQueryLogic("Expected array of size 2, but got size %d.", len(pair))
+		}
+		key, err := datumString(pair[0])
+		if err != nil {
+			return nil, err
+		}
+		if old, dup := out[key]; dup {
+			return nil, ErrQueryLogic("Duplicate key %s in coerced object.  (got %s and %s as values)",
+				Print(key), truncPrint(old), truncPrint(pair[1]))
+		}
+		out[key] = pair[1]
+	}
+	if err := checkPseudoType(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// cNumber matches what C's sscanf("%lf%c") accepts as the whole string after
+// leading blanks: decimal and hexadecimal floats, inf, infinity and nan.
+var cNumber = regexp.MustCompile(`^[+-]?(` +
+	`(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|` +
+	`0[xX]([0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)([pP][+-]?\d+)?|` +
+	`(?i:inf|infinity|nan(\([0-9A-Za-z_]*\))?))$`)
+
+// parseCNumber is coerce_to('number') of a string, which RethinkDB parses
+// with sscanf: leading blanks are skipped, anything after the number fails.
+func parseCNumber(s string) (any, error) {
+	body := strings.TrimLeft(s, " \t\n\v\f\r")
+	if !cNumber.MatchString(body) {
+		return nil, ErrQueryLogic("Could not coerce `%s` to NUMBER.", s)
+	}
+	neg := strings.HasPrefix(body, "-")
+	unsigned := strings.TrimLeft(body, "+-")
+	lower := strings.ToLower(unsigned)
+	switch {
+	case strings.HasPrefix(lower, "nan"):
+		f := math.NaN()
+		if neg {
+			f = math.Copysign(f, -1)
+		}
+		return finiteNumber(f)
+	case strings.HasPrefix(lower, "0x") && !strings.ContainsAny(lower, "p"):
+		// Go wants a binary exponent on hexadecimal floats; C does not.
+		body += "p0"
+	}
+	f, err := strconv.ParseFloat(body, 64)
+	var nerr *strconv.NumError
+	if err != nil && !(errors.As(err, &nerr) && errors.Is(nerr.Err, strconv.ErrRange)) {
+		return nil, ErrQueryLogic("Could not coerce `%s` to NUMBER.", s)
+	}
+	// Out of range is ±Inf (or 0), as strtod gives.
+	return finiteNumber(f)
+}
+
+// Times.
+
+// makeTime is pseudo::make_time: a TIME in UTC, its epoch rounded to the
+// millisecond as RethinkDB's sanitize_time does.
+func makeTime(epoch float64) (any, error) {
+	e, err := finiteNumber(math.Round(epoch*1000) / 1000)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"$reql_type$": "TIME", "epoch_time": e, "timezone": "+00:00"}, nil
+}
+
+// nowTerm is r.now(): one instant for the whole query, as RethinkDB rewrites
+// r.now() to a constant before running it (which is also why a write
+// function using it counts as deterministic).
+func nowTerm(ec *evalCtx, t *Term) (any, error) {
+	return makeTime(ec.now)
+}
+
+func epochTimeTerm(ec *evalCtx, t *Term) (any, error) {
+	d, err := ec.strictDatum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	f, err := datumNumber(d)
+	if err != nil {
+		return nil, err
+	}
+	return makeTime(f)
+}
+
+func toEpochTimeTerm(ec *evalCtx, t *Term) (any, error) {
+	d, err := ec.strictDatum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return timeEpoch(d)
+}
+
+// timeEpoch reads a TIME's epoch_time as as_ptype(TIME) then get_field do:
+// any pseudo-type passes the first check.
+func timeEpoch(d any) (any, error) {
+	o, isObj := d.(map[string]any)
+	_, isPtype := o["$reql_type$"]
+	switch {
+	case !isObj || !isPtype:
+		return nil, ErrQueryLogic("Not a TIME pseudotype: `%s`.", truncPrint(d))
+	case rank(o) == rankBinary:
+		return nil, datumTypeError("OBJECT", d)
+	}
+	e, ok := o["epoch_time"]
+	if !ok {
+		return nil, ErrNonExistence("No attribute `epoch_time` in object:\n%s", Print(d))
+	}
+	return e, nil
+}
+
+// UUIDs and literals.
+
+// uuidNamespace is RethinkDB's base_key_id, the namespace of r.uuid(name).
+var uuidNamespace = [16]byte{0x91, 0x46, 0x1c, 0x99, 0xf8, 0x9d, 0x49, 0xd2,
+	0xaf, 0x96, 0xd8, 0xe2, 0xe1, 0x4e, 0x9b, 0x58}
+
+// nameUUID is r.uuid(name), a version 5 UUID: r.uuid('magic') is
+// 97dd10a5-4fc4-554f-86c5-0d2c2e3d5330 on every RethinkDB.
+func nameUUID(name string) string {
+	h := sha1.New()
+	h.Write(uuidNamespace[:])
+	h.Write([]byte(name))
+	b := h.Sum(nil)[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func uuidTerm(ec *evalCtx, t *Term) (any, error) {
+	if len(t.Args) == 0 {
+		return newUUID(), nil
+	}
+	d, err := ec.strictDatum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	name, err := datumString(d)
+	if err != nil {
+		return nil, err
+	}
+	return nameUUID(name), nil
+}
+
+// literalTerm builds the LITERAL pseudo-type that merge and update read (see
+// mergeDatum).
+func literalTerm(ec *evalCtx, t *Term) (any, error) {
+	lit := map[string]any{"$reql_type$": "LITERAL"}
+	if len(t.Args) == 1 {
+		d, err := ec.strictDatum(t.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		if containsLiteral(d) {
+			return nil, ErrQueryLogic("%s", strayLiteralMsg)
+		}
+		lit["value"] = d
+	}
+	return lit, nil
+}
+
+const strayLiteralMsg = "Stray literal keyword found: literal is only legal inside of " +
+	"the object passed to merge or update and cannot nest inside other literals."
+
+// JSON as RethinkDB writes it (rapidjson's Writer): coerce_to('string') and
+// to_json_string.
+
+func toJSONStringTerm(ec *evalCtx, t *Term) (any, error) {
+	d, err := ec.strictDatum(t.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := appendReqlJSON(nil, d)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// appendReqlJSON writes d as compact JSON with rapidjson's conventions:
+// object keys sorted, integers without a fraction, other numbers in
+// rapidjson's shortest form (1e21, 0.000001, 1.5e-7, 9007199254740994.0),
+// control characters escaped in upper-case hex, nothing else escaped.
+func appendReqlJSON(b []byte, d any) ([]byte, error) {
+	switch x := d.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case float64:
+		return appendRapidNumber(b, x), nil
+	case string:
+		return appendRapidString(b, x), nil
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendReqlJSON(b, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		b = append(b, '{')
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendRapidString(b, k)
+			b = append(b, ':')
+			var err error
+			if b, err = appendReqlJSON(b, x[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case minVal:
+		return nil, ErrQueryLogic("Cannot convert `r.minval` to JSON.")
+	case maxVal:
+		return nil, ErrQueryLogic("Cannot convert `r.maxval` to JSON.")
+	}
+	return nil, ErrQueryLogic("Expected type DATUM but found %s.", typeName(d))
+}
+
+func appendRapidNumber(b []byte, f float64) []byte {
+	negZero := f == 0 && math.Signbit(f)
+	if !negZero && isInteger(f) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	if negZero {
+		return append(b, "-0.0"...)
+	}
+	if f < 0 {
+		b = append(b, '-')
+		f = -f
+	}
+	// The shortest digits and the decimal exponent, then rapidjson's
+	// Prettify: the value is digits × 10^k, 10^(kk-1) <= value < 10^kk.
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	x, _ := strconv.Atoi(exp)
+	length := len(digits)
+	kk := x + 1
+	k := kk - length
+	switch {
+	case k >= 0 && kk <= 21:
+		b = append(b, digits...)
+		b = append(b, strings.Repeat("0", k)...)
+		return append(b, ".0"...)
+	case kk > 0 && kk <= 21:
+		b = append(b, digits[:kk]...)
+		b = append(b, '.')
+		return append(b, digits[kk:]...)
+	case kk > -6 && kk <= 0:
+		b = append(b, "0."...)
+		b = append(b, strings.Repeat("0", -kk)...)
+		return append(b, digits...)
+	case length == 1:
+		b = append(b, digits...)
+	default:
+		b = append(b, digits[0], '.')
+		b = append(b, digits[1:]...)
+	}
+	b = append(b, 'e')
+	return strconv.AppendInt(b, int64(kk-1), 10)
+}
+
+func appendRapidString(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
