@@ -84,15 +84,7 @@ func (f *topNFeed) before(a, b topItem) bool {
 	return c < 0
 }
 
-func (f *topNFeed) inRange(key any) bool {
-	if c := Compare(key, f.rng.lo); c < 0 || (c == 0 && f.rng.loOpen) {
-		return false
-	}
-	if c := Compare(key, f.rng.hi); c > 0 || (c == 0 && !f.rng.hiClosed) {
-		return false
-	}
-	return true
-}
+func (f *topNFeed) inRange(key any) bool { return f.rng.contains(key) }
 
 // read returns the top N from the index, O(log n + N), or the whole range
 // when there is no limit.
@@ -102,35 +94,10 @@ func (f *topNFeed) read() []topItem {
 	if limit == 0 {
 		return out
 	}
-	// Walking from the near bound, a row past the far bound ends the walk;
-	// one short of the near bound (an open bound) is skipped.
-	visit := func(it topItem) bool {
-		if !f.inRange(it.key) {
-			c := Compare(it.key, f.rng.lo)
-			if f.rng.desc {
-				return c >= 0 // above hi: keep descending
-			}
-			return c <= 0 // at an open lo: keep ascending
-		}
+	f.table.scanRange(f.ix, &f.rng, func(it topItem) bool {
 		out = append(out, it)
 		return limit < 0 || len(out) < limit
-	}
-	t := f.table
-	if f.ix == nil {
-		doc := func(e docEntry) bool { return visit(topItem{key: e.pk, pk: e.pk, doc: e.doc}) }
-		if f.rng.desc {
-			t.rows.DescendLessOrEqual(docEntry{pk: f.rng.hi}, doc)
-		} else {
-			t.rows.AscendGreaterOrEqual(docEntry{pk: f.rng.lo}, doc)
-		}
-		return out
-	}
-	entry := func(e indexEntry) bool { return visit(topItem{key: e.key, pk: e.pk, doc: e.doc}) }
-	if f.rng.desc {
-		f.ix.tree.DescendLessOrEqual(indexEntry{key: f.rng.hi, pk: maxVal{}}, entry)
-	} else {
-		f.ix.tree.AscendGreaterOrEqual(indexEntry{key: f.rng.lo, pk: minVal{}}, entry)
-	}
+	})
 	return out
 }
 

@@ -1,0 +1,664 @@
+package reql
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
+)
+
+// Engine-level tests of the read terms. The data: table players (primary
+// key id) with secondary indexes board_score ([board, score]), score, and
+// tags (multi), and table nums with ids 1..5.
+
+// readIndex is a secondary index for readTestEngine: fn is the index
+// function as a query term (JSON).
+type readIndex struct {
+	table, name, fn string
+	multi           bool
+}
+
+// readTestEngine is an engine whose test database holds the given tables
+// and indexes, made without table_create or index_create so that these
+// tests depend on the read terms alone (and GET_FIELD for index functions).
+func readTestEngine(t testing.TB, tables map[string][]map[string]any, indexes ...readIndex) *Memory {
+	t.Helper()
+	m := New()
+	db := m.dbs["test"]
+	ec := &evalCtx{ctx: context.Background(), m: m, db: "test"}
+	for name, docs := range tables {
+		tb := newTable(db, newUUID(), name, "id")
+		db.tables[name] = tb
+		for _, d := range docs {
+			tb.commit(ec, d["id"], nil, d)
+		}
+	}
+	for _, ri := range indexes {
+		var raw any
+		require.NoError(t, json.Unmarshal([]byte(ri.fn), &raw))
+		term, err := parseTerm(raw, 0)
+		require.NoError(t, err)
+		fn, err := ec.eval(term)
+		require.NoError(t, err)
+		ix := &index{name: ri.name, fn: fn.(*funcVal), multi: ri.multi, tree: newIndexTree()}
+		tb := db.tables[ri.table]
+		tb.indexes[ri.name] = ix
+		ix.build(ec, tb)
+	}
+	return m
+}
+
+const (
+	players = `[15,["players"]]`
+	nums    = `[15,["nums"]]`
+	// rowField is the function row => row(field) as an index function.
+	boardScoreFn = `[69,[[2,[1]],[2,[[31,[[10,[1]],"board"]],[31,[[10,[1]],"score"]]]]]]`
+	scoreFn      = `[69,[[2,[1]],[31,[[10,[1]],"score"]]]]`
+	tagsFn       = `[69,[[2,[1]],[31,[[10,[1]],"tags"]]]]`
+)
+
+func player(id, board string, score float64, tags ...any) map[string]any {
+	p := obj("id", id, "board", board, "score", score)
+	if tags != nil {
+		p["tags"] = tags
+	}
+	return p
+}
+
+var (
+	pA = player("a", "b", 10, "red", "blue")
+	pC = player("c", "b", 6, "red", "red")
+	pE = player("e", "b", 6)
+	pD = player("d", "b", 3)
+	pN = obj("id", "n", "board", "b") // no score: in no score index
+	pX = player("x", "q", 100, "blue")
+	pY = player("y", "q", 1)
+)
+
+func num(id float64) map[string]any { return obj("id", id) }
+
+func readEngine(t testing.TB) *Memory {
+	t.Helper()
+	return readTestEngine(t, map[string][]map[string]any{
+		"players": {pA, pC, pE, pD, pN, pX, pY},
+		"nums":    {num(1), num(2), num(3), num(4), num(5)},
+	},
+		readIndex{table: "players", name: "board_score", fn: boardScoreFn},
+		readIndex{table: "players", name: "score", fn: scoreFn},
+		readIndex{table: "players", name: "tags", fn: tagsFn, multi: true},
+	)
+}
+
+// runRead runs a query that must succeed and returns its kind and value
+// (the sequence for Sequence, the atom for Atom).
+func runRead(t *testing.T, m *Memory, query string) (ResultKind, any) {
+	t.Helper()
+	res, err := run(t, m, query)
+	require.NoError(t, err, query)
+	if res.Kind == Sequence {
+		return Sequence, res.Seq
+	}
+	return res.Kind, res.Atom
+}
+
+// runFail runs a query that must fail with a runtime error and returns it.
+func runFail(t *testing.T, m *Memory, query string) *Error {
+	t.Helper()
+	_, err := run(t, m, query)
+	require.Error(t, err, query)
+	var rerr *Error
+	require.ErrorAs(t, err, &rerr, query)
+	return rerr
+}
+
+// Query builders, to keep the tables below readable.
+func between(seq, lo, hi string, opts string) string {
+	if opts == "" {
+		return fmt.Sprintf(`[182,[%s,%s,%s]]`, seq, lo, hi)
+	}
+	return fmt.Sprintf(`[182,[%s,%s,%s],%s]`, seq, lo, hi, opts)
+}
+func orderByIndex(seq, index string) string {
+	return fmt.Sprintf(`[41,[%s],{"index":%s}]`, seq, index)
+}
+func limit(seq string, n int) string { return fmt.Sprintf(`[71,[%s,%d]]`, seq, n) }
+func arr(items ...string) string     { return `[2,[` + strings.Join(items, ",") + `]]` }
+
+const (
+	minval = `[180,[]]`
+	maxval = `[181,[]]`
+)
+
+func ids(rows any) []any {
+	var out []any
+	for _, r := range rows.([]any) {
+		out = append(out, r.(map[string]any)["id"])
+	}
+	return out
+}
+
+// boardB is between(["b", minval], ["b", maxval], {index: "board_score"}).
+var boardB = between(players, arr(`"b"`, minval), arr(`"b"`, maxval), `{"index":"board_score"}`)
+
+func TestReadTopNThroughCompoundIndex(t *testing.T) {
+	m := readEngine(t)
+	tests := []struct {
+		name  string
+		query string
+		want  []any
+	}{
+		// The transcript's "top-2 through index": a is 10; c and e tie at
+		// 6, and descending ties come in descending primary key order.
+		{"top 2 desc", limit(orderByIndex(boardB, `[74,["board_score"]]`), 2), []any{"a", "e"}},
+		{"top 3 desc", limit(orderByIndex(boardB, `[74,["board_score"]]`), 3), []any{"a", "e", "c"}},
+		{"ascending, ties in primary key order", orderByIndex(boardB, `"board_score"`), []any{"d", "c", "e", "a"}},
+		{"r.asc index", orderByIndex(boardB, `[73,["board_score"]]`), []any{"d", "c", "e", "a"}},
+		{"top 10 of 4 rows", limit(orderByIndex(boardB, `[74,["board_score"]]`), 10), []any{"a", "e", "c", "d"}},
+		{"limit 0", limit(orderByIndex(boardB, `[74,["board_score"]]`), 0), nil},
+		{"other board", limit(orderByIndex(between(players, arr(`"q"`, minval), arr(`"q"`, maxval), `{"index":"board_score"}`),
+			`[74,["board_score"]]`), 1), []any{"x"}},
+		{"order_by index then between on it", between(orderByIndex(players, `[74,["board_score"]]`),
+			arr(`"b"`, "6"), arr(`"b"`, maxval), ""), []any{"a", "e", "c"}},
+		{"primary index descending", limit(orderByIndex(nums, `[74,["id"]]`), 2), []any{5.0, 4.0}},
+		{"score index, one board or another", orderByIndex(players, `"score"`), []any{"y", "d", "c", "e", "a", "x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, rows := runRead(t, m, tt.query)
+			assert.Equal(t, Sequence, kind)
+			assert.Equal(t, tt.want, ids(rows))
+		})
+	}
+	// The transcript's shape: whole documents.
+	_, rows := runRead(t, m, limit(orderByIndex(boardB, `[74,["board_score"]]`), 2))
+	assert.Equal(t, []any{pA, pE}, rows)
+}
+
+func TestReadRangesKeepTheirRange(t *testing.T) {
+	m := readEngine(t)
+	eval := func(query string) any {
+		var raw any
+		require.NoError(t, json.Unmarshal([]byte(query), &raw))
+		term, err := parseTerm(raw, 0)
+		require.NoError(t, err)
+		v, err := (&evalCtx{ctx: context.Background(), m: m, db: "test"}).eval(term)
+		require.NoError(t, err)
+		return v
+	}
+	tests := []struct {
+		name  string
+		query string
+		want  rangeSpec
+	}{
+		{"between", boardB, rangeSpec{index: "board_score", lo: []any{"b", minVal{}}, hi: []any{"b", maxVal{}}, limit: -1}},
+		{"order_by desc index of between, limit", limit(orderByIndex(boardB, `[74,["board_score"]]`), 10),
+			rangeSpec{index: "board_score", lo: []any{"b", minVal{}}, hi: []any{"b", maxVal{}}, ordered: true, desc: true, limit: 10}},
+		{"order_by index of a table", orderByIndex(players, `"score"`),
+			rangeSpec{index: "score", lo: minVal{}, hi: maxVal{}, loOpen: true, ordered: true, limit: -1}},
+		{"limit of a table", limit(players, 3), rangeSpec{index: "id", lo: minVal{}, hi: maxVal{}, loOpen: true, limit: 3}},
+		{"limit of a limit", limit(limit(orderByIndex(players, `"score"`), 3), 5),
+			rangeSpec{index: "score", lo: minVal{}, hi: maxVal{}, loOpen: true, ordered: true, limit: 3}},
+		{"slice from 0 is a limit", `[30,[` + orderByIndex(players, `"score"`) + `,0,2]]`,
+			rangeSpec{index: "score", lo: minVal{}, hi: maxVal{}, loOpen: true, ordered: true, limit: 2}},
+		{"between with bounds options", between(nums, "1", "3", `{"left_bound":"open","right_bound":"closed"}`),
+			rangeSpec{index: "id", lo: 1.0, hi: 3.0, loOpen: true, hiClosed: true, limit: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sv, ok := eval(tt.query).(*streamVal)
+			require.True(t, ok)
+			require.NotNil(t, sv.rng)
+			require.NotNil(t, sv.table)
+			assert.Equal(t, tt.want, *sv.rng)
+		})
+	}
+	// What is no longer a range: a filter, a skip, an in-memory sort.
+	for _, q := range []string{
+		`[39,[` + boardB + `,{"board":"b"}]]`,
+		`[70,[` + orderByIndex(players, `"score"`) + `,1]]`,
+		`[41,[` + players + `,"score"]]`,
+	} {
+		sv, ok := eval(q).(*streamVal)
+		require.True(t, ok, q)
+		assert.Nil(t, sv.rng, q)
+		assert.NotNil(t, sv.table, "still a selection: %s", q)
+	}
+}
+
+func TestReadBetween(t *testing.T) {
+	m := readEngine(t)
+	tests := []struct {
+		name  string
+		query string
+		want  []any
+	}{
+		{"default: closed left, open right", between(nums, "2", "4", ""), []any{2.0, 3.0}},
+		{"closed both", between(nums, "2", "4", `{"right_bound":"closed"}`), []any{2.0, 3.0, 4.0}},
+		{"open both", between(nums, "2", "4", `{"left_bound":"open"}`), []any{3.0}},
+		{"open left, closed right", between(nums, "2", "4", `{"left_bound":"open","right_bound":"closed"}`), []any{3.0, 4.0}},
+		{"minval to maxval", between(nums, minval, maxval, ""), []any{1.0, 2.0, 3.0, 4.0, 5.0}},
+		{"minval to 3", between(nums, minval, "3", ""), []any{1.0, 2.0}},
+		{"3 to maxval", between(nums, "3", maxval, ""), []any{3.0, 4.0, 5.0}},
+		{"bounds outside the keys", between(nums, "-1", "9", ""), []any{1.0, 2.0, 3.0, 4.0, 5.0}},
+		{"empty: equal bounds, right open", between(nums, "3", "3", ""), nil},
+		{"equal bounds, both closed", between(nums, "3", "3", `{"right_bound":"closed"}`), []any{3.0}},
+		{"empty: left above right", between(nums, "4", "2", `{"right_bound":"closed"}`), nil},
+		{"empty: maxval to minval", between(nums, maxval, minval, ""), nil},
+		{"primary index named", between(nums, "2", "4", `{"index":"id"}`), []any{2.0, 3.0}},
+		{"secondary index", orderByIndex(between(players, "3", "10", `{"index":"score"}`), `"score"`), []any{"d", "c", "e"}},
+		{"secondary, closed right", orderByIndex(between(players, "6", "10", `{"index":"score","right_bound":"closed"}`), `"score"`),
+			[]any{"c", "e", "a"}},
+		{"secondary, open left past ties", orderByIndex(between(players, "6", maxval, `{"index":"score","left_bound":"open"}`), `"score"`),
+			[]any{"a", "x"}},
+		{"compound: board b from score 6", orderByIndex(between(players, arr(`"b"`, "6"), arr(`"b"`, maxval), `{"index":"board_score"}`), `"board_score"`),
+			[]any{"c", "e", "a"}},
+		{"compound across boards", orderByIndex(between(players, arr(`"b"`, "6"), arr(`"q"`, "50"), `{"index":"board_score"}`), `"board_score"`),
+			[]any{"c", "e", "a", "y"}},
+		{"multi index: a row per matching element", between(players, `"red"`, `"red"`, `{"index":"tags","right_bound":"closed"}`),
+			[]any{"a", "c", "c"}},
+		{"deprecated between: null is unbounded", `[36,[` + nums + `,null,3]]`, []any{1.0, 2.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, rows := runRead(t, m, tt.query)
+			assert.Equal(t, Sequence, kind)
+			assert.Equal(t, tt.want, ids(rows))
+		})
+	}
+}
+
+func TestReadGetAll(t *testing.T) {
+	m := readEngine(t)
+	tests := []struct {
+		name  string
+		query string
+		want  []any
+	}{
+		{"primary keys", `[78,[` + players + `,"c","a"]]`, []any{"a", "c"}},
+		{"a missing key yields nothing", `[78,[` + players + `,"zz"]]`, nil},
+		{"no keys", `[78,[` + players + `]]`, nil},
+		{"a key twice, its row twice", `[78,[` + players + `,"a","zz","a"]]`, []any{"a", "a"}},
+		{"primary key by name", `[78,[` + players + `,"a"],{"index":"id"}]`, []any{"a"}},
+		{"secondary index", `[78,[` + players + `,6],{"index":"score"}]`, []any{"c", "e"}},
+		{"secondary index, several keys", `[78,[` + players + `,6,100,7],{"index":"score"}]`, []any{"c", "e", "x"}},
+		{"compound index", `[78,[` + players + `,[2,["b",10]]],{"index":"board_score"}]`, []any{"a"}},
+		{"multi index", `[78,[` + players + `,"blue"],{"index":"tags"}]`, []any{"a", "x"}},
+		// c's tags are ["red", "red"]: RethinkDB has an index entry per element.
+		{"multi index, an element twice", `[78,[` + players + `,"red"],{"index":"tags"}]`, []any{"a", "c", "c"}},
+		{"r.minval matches nothing", `[78,[` + players + `,[180,[]]],{"index":"score"}]`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, rows := runRead(t, m, tt.query)
+			assert.Equal(t, Sequence, kind)
+			assert.Equal(t, tt.want, ids(rows))
+		})
+	}
+	// A selection: a write may follow.
+	assert.Equal(t, stats(0, 0, 2, 0, 0, 0, nil),
+		runAtom(t, m, `[53,[[78,[`+players+`,6],{"index":"score"}],{"seen":true}]]`))
+	_, rows := runRead(t, m, `[78,[`+players+`,6],{"index":"score"}]`)
+	assert.Equal(t, []any{true, true}, []any{rows.([]any)[0].(map[string]any)["seen"], rows.([]any)[1].(map[string]any)["seen"]})
+}
+
+func TestReadOrderBy(t *testing.T) {
+	mixed := []map[string]any{
+		obj("id", 1.0, "v", "s"), obj("id", 2.0, "v", 5.0), obj("id", 3.0, "v", nil),
+		obj("id", 4.0, "v", true), obj("id", 5.0, "v", []any{1.0}), obj("id", 6.0, "v", obj("a", 1.0)),
+		obj("id", 7.0), obj("id", 8.0, "v", 2.0), obj("id", 9.0, "v", "a"),
+		obj("id", 10.0, "v", map[string]any{"$reql_type$": "TIME", "epoch_time": 1.0, "timezone": "+00:00"}),
+	}
+	m := readTestEngine(t, map[string][]map[string]any{"mixed": mixed, "nums": {num(1), num(2), num(3)}})
+	const mixedT = `[15,["mixed"]]`
+	tests := []struct {
+		name  string
+		query string
+		want  []any
+	}{
+		// Missing first, then arrays, booleans, null, numbers, objects,
+		// times, strings.
+		{"field, mixed types", `[41,[` + mixedT + `,"v"]]`, []any{7.0, 5.0, 4.0, 3.0, 8.0, 2.0, 6.0, 10.0, 9.0, 1.0}},
+		{"desc field: missing last", `[41,[` + mixedT + `,[74,["v"]]]]`, []any{1.0, 9.0, 10.0, 6.0, 2.0, 8.0, 3.0, 4.0, 5.0, 7.0}},
+		{"desc function key", `[41,[` + nums + `,[74,[[69,[[2,[1]],[31,[[10,[1]],"id"]]]]]]]]`, []any{3.0, 2.0, 1.0}},
+		{"desc id index", orderByIndex(nums, `[74,["id"]]`), []any{3.0, 2.0, 1.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, rows := runRead(t, m, tt.query)
+			assert.Equal(t, Sequence, kind)
+			assert.Equal(t, tt.want, ids(rows))
+		})
+	}
+
+	arrays := []struct {
+		name  string
+		query string
+		want  any
+	}{
+		{"array by field", `[41,[[2,[{"a":2},{"a":1},{"b":0}]],"a"]]`, []any{obj("b", 0.0), obj("a", 1.0), obj("a", 2.0)}},
+		{"array by two keys, stable", `[41,[[2,[{"a":1,"b":2,"i":0},{"a":1,"b":1,"i":1},{"a":0,"b":2,"i":2},{"a":1,"b":1,"i":3}]],"a",[74,["b"]]]]`,
+			[]any{obj("a", 0.0, "b", 2.0, "i", 2.0), obj("a", 1.0, "b", 2.0, "i", 0.0), obj("a", 1.0, "b", 1.0, "i", 1.0), obj("a", 1.0, "b", 1.0, "i", 3.0)}},
+		{"numbers by identity", `[41,[[2,[3,1,2]],[69,[[2,[1]],[10,[1]]]]]]`, []any{1.0, 2.0, 3.0}},
+		{"empty array by index", `[41,[[2,[]]],{"index":"x"}]`, []any{}},
+		// A lone row is never compared, so its key is never computed.
+		{"one row, key never read", `[41,[[2,[1]],"a"]]`, []any{1.0}},
+	}
+	for _, tt := range arrays {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, v := runRead(t, m, tt.query)
+			assert.Equal(t, Atom, kind, "an array stays an array")
+			assert.Equal(t, tt.want, v)
+		})
+	}
+}
+
+func TestReadOrderByIndexWithKeys(t *testing.T) {
+	m := readEngine(t)
+	// Index order first; rows with equal index values by the keys.
+	_, rows := runRead(t, m, `[41,[`+players+`,[74,["id"]]],{"index":"score"}]`)
+	assert.Equal(t, []any{"y", "d", "e", "c", "a", "x"}, ids(rows))
+	_, rows = runRead(t, m, `[41,[`+players+`,"id"],{"index":[74,["score"]]}]`)
+	assert.Equal(t, []any{"x", "a", "c", "e", "d", "y"}, ids(rows))
+}
+
+func TestReadOrderByArrayLimit(t *testing.T) {
+	docs := make([]map[string]any, arrayLimit+1)
+	for i := range docs {
+		docs[i] = num(float64(i))
+	}
+	m := readTestEngine(t, map[string][]map[string]any{"nums": docs})
+	err := runFail(t, m, `[41,[`+nums+`,"id"]]`)
+	assert.Equal(t, ql2.Response_RESOURCE_LIMIT, err.Type)
+	assert.Equal(t, "Array over size limit `100000`.", err.Msg)
+	// Through the index there is no limit to read, only to return.
+	kind, v := runRead(t, m, `[43,[`+orderByIndex(nums, `[74,["id"]]`)+`]]`)
+	assert.Equal(t, Atom, kind)
+	assert.Equal(t, float64(arrayLimit+1), v)
+	_, rows := runRead(t, m, limit(orderByIndex(nums, `[74,["id"]]`), 1))
+	assert.Equal(t, []any{float64(arrayLimit)}, ids(rows))
+}
+
+func TestReadSlicing(t *testing.T) {
+	m := readEngine(t)
+	a := `[2,[1,2,3,4]]`
+	nums3 := orderByIndex(nums, `"id"`)
+	tests := []struct {
+		name  string
+		query string
+		kind  ResultKind
+		want  any
+	}{
+		{"limit array", `[71,[` + a + `,2]]`, Atom, []any{1.0, 2.0}},
+		{"limit array past its end", `[71,[` + a + `,9]]`, Atom, []any{1.0, 2.0, 3.0, 4.0}},
+		{"limit 0", `[71,[` + a + `,0]]`, Atom, []any{}},
+		{"skip array", `[70,[` + a + `,1]]`, Atom, []any{2.0, 3.0, 4.0}},
+		{"skip array past its end", `[70,[` + a + `,9]]`, Atom, []any{}},
+		{"skip array, negative", `[70,[` + a + `,-1]]`, Atom, []any{4.0}},
+		{"slice array", `[30,[` + a + `,1,3]]`, Atom, []any{2.0, 3.0}},
+		{"slice array, closed right", `[30,[` + a + `,1,2],{"right_bound":"closed"}]`, Atom, []any{2.0, 3.0}},
+		{"slice array, open left", `[30,[` + a + `,1,3],{"left_bound":"open"}]`, Atom, []any{3.0}},
+		{"slice array to the end", `[30,[` + a + `,2]]`, Atom, []any{3.0, 4.0}},
+		{"slice array, negative indexes", `[30,[` + a + `,-3,-1]]`, Atom, []any{2.0, 3.0}},
+		{"slice array, left before the start", `[30,[` + a + `,-9,2]]`, Atom, []any{1.0, 2.0}},
+		{"slice array, right before the start", `[30,[` + a + `,0,-9]]`, Atom, []any{}},
+		{"slice array, empty", `[30,[` + a + `,3,1]]`, Atom, []any{}},
+		{"slice string", `[30,["héllo",1,3]]`, Atom, "él"},
+		{"slice binary", `[30,[{"$reql_type$":"BINARY","data":"AAECAw=="},1,3]]`, Atom, map[string]any{"$reql_type$": "BINARY", "data": "AQI="}},
+		{"nth", `[45,[` + a + `,1]]`, Atom, 2.0},
+		{"nth negative", `[45,[` + a + `,-1]]`, Atom, 4.0},
+		{"limit stream", limit(nums3, 2), Sequence, []any{num(1), num(2)}},
+		{"skip stream", `[70,[` + nums3 + `,3]]`, Sequence, []any{num(4), num(5)}},
+		{"skip then limit", limit(`[70,[`+nums3+`,1]]`, 2), Sequence, []any{num(2), num(3)}},
+		{"slice stream", `[30,[` + nums3 + `,1,3]]`, Sequence, []any{num(2), num(3)}},
+		{"slice stream, closed right", `[30,[` + nums3 + `,1,3],{"right_bound":"closed"}]`, Sequence, []any{num(2), num(3), num(4)}},
+		{"slice stream to the end", `[30,[` + nums3 + `,3]]`, Sequence, []any{num(4), num(5)}},
+		{"slice stream to -1 closed", `[30,[` + nums3 + `,3,-1],{"right_bound":"closed"}]`, Sequence, []any{num(4), num(5)}},
+		{"nth stream", `[45,[` + nums3 + `,1]]`, Atom, num(2)},
+		{"nth stream, last", `[45,[` + nums3 + `,-1]]`, Atom, num(5)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, v := runRead(t, m, tt.query)
+			assert.Equal(t, tt.kind, kind)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+	// nth of a selection is a document that can be written.
+	assert.Equal(t, stats(0, 1, 0, 0, 0, 0, nil), runAtom(t, m, `[54,[[45,[`+nums3+`,0]]]]`))
+	_, rows := runRead(t, m, nums3)
+	assert.Equal(t, []any{2.0, 3.0, 4.0, 5.0}, ids(rows))
+}
+
+func TestReadCountAndIsEmpty(t *testing.T) {
+	m := readEngine(t)
+	tests := []struct {
+		name  string
+		query string
+		want  any
+	}{
+		{"table", `[43,[` + players + `]]`, 7.0},
+		{"between", `[43,[` + boardB + `]]`, 4.0},
+		{"value", `[43,[[2,[1,2,1,[2,[1]]]],1]]`, 2.0},
+		{"predicate", `[43,[` + players + `,[69,[[2,[1]],[21,[[31,[[10,[1]],"score"]],5]]]]]]`, 4.0},
+		{"predicate object", `[43,[` + players + `,[69,[[2,[1]],{"board":"q"}]]]]`, 2.0},
+		{"array", `[43,[[2,[1,2,3]]]]`, 3.0},
+		{"string, in code points", `[43,["héllo"]]`, 5.0},
+		{"object, its fields", `[43,[{"a":1,"b":2}]]`, 2.0},
+		{"binary, its bytes", `[43,[{"$reql_type$":"BINARY","data":"AAECAw=="}]]`, 4.0},
+		{"get_all", `[43,[[78,[` + players + `,"a","a","zz"]]]]`, 2.0},
+		{"is_empty of a table", `[86,[` + players + `]]`, false},
+		{"is_empty of an empty range", `[86,[` + between(nums, "9", maxval, "") + `]]`, true},
+		{"is_empty of an empty array", `[86,[[2,[]]]]`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, v := runRead(t, m, tt.query)
+			assert.Equal(t, Atom, kind)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+}
+
+func TestReadFilter(t *testing.T) {
+	m := readEngine(t)
+	scoreAbove5 := `[69,[[2,[1]],[21,[[31,[[10,[1]],"score"]],5]]]]`
+	tests := []struct {
+		name  string
+		query string
+		kind  ResultKind
+		want  any
+	}{
+		{"object predicate", `[39,[` + players + `,{"board":"q"}]]`, Sequence, []any{pX, pY}},
+		{"object predicate, several fields", `[39,[` + players + `,{"board":"b","score":6}]]`, Sequence, []any{pC, pE}},
+		{"object predicate, missing field: no match", `[39,[` + players + `,{"tags":[2,["blue"]]}]]`, Sequence, []any{pX}},
+		// n has no score: the predicate's missing value makes it fail.
+		{"function predicate, missing field", `[39,[` + players + `,` + scoreAbove5 + `]]`, Sequence, []any{pA, pC, pE, pX}},
+		{"default true keeps it", `[39,[` + players + `,` + scoreAbove5 + `],{"default":true}]`, Sequence, []any{pA, pC, pE, pN, pX}},
+		{"default false", `[39,[` + players + `,` + scoreAbove5 + `],{"default":false}]`, Sequence, []any{pA, pC, pE, pX}},
+		{"nested object predicate", `[39,[[2,[{"a":{"b":1,"c":2}},{"a":{"b":2}},{"a":3}]],{"a":{"b":1}}]]`, Atom,
+			[]any{obj("a", obj("b", 1.0, "c", 2.0))}},
+		{"function returning an object matches it", `[39,[[2,[{"a":1,"b":1},{"a":2}]],[69,[[2,[1]],{"a":1}]]]]`, Atom,
+			[]any{obj("a", 1.0, "b", 1.0)}},
+		{"truthy predicate", `[39,[[2,[1,null,false,0,"x"]],[69,[[2,[1]],[10,[1]]]]]]`, Atom, []any{1.0, 0.0, "x"}},
+		{"constant predicate", `[39,[[2,[1,2]],true]]`, Atom, []any{1.0, 2.0}},
+		{"filter of a range", `[39,[` + boardB + `,{"score":6}]]`, Sequence, []any{pC, pE}},
+		{"default in a variable", `[64,[[69,[[2,[7]],[39,[` + players + `,` + scoreAbove5 + `],{"default":[10,[7]]}]]],true]]`, Sequence,
+			[]any{pA, pC, pE, pN, pX}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, v := runRead(t, m, tt.query)
+			assert.Equal(t, tt.kind, kind)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+}
+
+func TestReadMap(t *testing.T) {
+	m := readEngine(t)
+	field := func(f string) string { return `[69,[[2,[1]],[31,[[10,[1]],"` + f + `"]]]]` }
+	tests := []struct {
+		name  string
+		query string
+		kind  ResultKind
+		want  any
+	}{
+		{"table", `[38,[` + orderByIndex(nums, `"id"`) + `,[69,[[2,[1]],[31,[[10,[1]],"id"]]]]]]`, Sequence, []any{1.0, 2.0, 3.0, 4.0, 5.0}},
+		{"array", `[38,[[2,[{"a":1},{"a":2}]],` + field("a") + `]]`, Atom, []any{1.0, 2.0}},
+		{"two arrays, as long as the shorter", `[38,[[2,[1,2,3]],[2,["a","b"]],[69,[[2,[1,2]],[2,[[10,[1]],[10,[2]]]]]]]]`, Atom,
+			[]any{[]any{1.0, "a"}, []any{2.0, "b"}}},
+		{"a table and an array", `[38,[` + orderByIndex(nums, `"id"`) + `,[2,["x","y"]],[69,[[2,[1,2]],[10,[2]]]]]]`, Sequence,
+			[]any{"x", "y"}},
+		{"limit of a map", limit(`[38,[`+orderByIndex(nums, `[74,["id"]]`)+`,`+field("id")+`]]`, 2), Sequence, []any{5.0, 4.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kind, v := runRead(t, m, tt.query)
+			assert.Equal(t, tt.kind, kind)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	m := readEngine(t)
+	scoreAbove5 := `[69,[[2,[1]],[21,[[31,[[10,[1]],"score"]],5]]]]`
+	pNPrinted := "{\n\t\"board\":\t\"b\",\n\t\"id\":\t\"n\"\n}"
+	tests := []struct {
+		name  string
+		query string
+		typ   ql2.Response_ErrorType
+		msg   string
+	}{
+		{"limit negative", limit(players, -1), ql2.Response_QUERY_LOGIC, "LIMIT takes a non-negative argument (got -1)"},
+		{"limit not a sequence", `[71,[1,2]]`, ql2.Response_QUERY_LOGIC, "Cannot convert NUMBER to SEQUENCE"},
+		{"limit of null", `[71,[null,2]]`, ql2.Response_NON_EXISTENCE, "Cannot convert NULL to SEQUENCE"},
+		{"limit not an integer", `[71,[` + nums + `,1.5]]`, ql2.Response_QUERY_LOGIC, "Number not an integer: 1.5"},
+		{"nth out of bounds", `[45,[[2,[1,2]],2]]`, ql2.Response_NON_EXISTENCE, "Index out of bounds: 2"},
+		{"nth negative out of bounds", `[45,[[2,[1,2]],-3]]`, ql2.Response_NON_EXISTENCE, "Index out of bounds: -3"},
+		{"nth of a stream out of bounds", `[45,[` + nums + `,7]]`, ql2.Response_NON_EXISTENCE, "Index out of bounds: 7"},
+		{"nth of a stream, index < -1", `[45,[` + nums + `,-2]]`, ql2.Response_QUERY_LOGIC, "Cannot use an index < -1 (-2) on a stream."},
+		{"nth of an empty stream, -1", `[45,[` + between(nums, "9", maxval, "") + `,-1]]`, ql2.Response_NON_EXISTENCE, "Index out of bounds: -1"},
+		{"nth of a non-array", `[45,["abc",0]]`, ql2.Response_QUERY_LOGIC, "Expected type ARRAY but found STRING."},
+		{"skip a stream negative", `[70,[` + nums + `,-1]]`, ql2.Response_QUERY_LOGIC, "Cannot use a negative left index on a stream."},
+		{"slice a stream right < -1", `[30,[` + nums + `,0,-2]]`, ql2.Response_QUERY_LOGIC, "Cannot use a right index < -1 on a stream."},
+		{"slice a stream to open -1", `[30,[` + nums + `,0,-1]]`, ql2.Response_QUERY_LOGIC, "Cannot slice to an open right index of -1 on a stream."},
+		{"slice a number", `[30,[1,0,1]]`, ql2.Response_QUERY_LOGIC, "Expected ARRAY, BINARY, or STRING, but found NUMBER."},
+		{"slice bad bound", `[30,[[2,[1]],0,1],{"left_bound":"half"}]`, ql2.Response_QUERY_LOGIC,
+			"Expected `open` or `closed` for optarg `left_bound` (got `\"half\"`)."},
+		{"between bad bound", between(nums, "1", "2", `{"right_bound":1}`), ql2.Response_QUERY_LOGIC, "Expected type STRING but found NUMBER."},
+		{"between null", between(nums, "null", "2", ""), ql2.Response_QUERY_LOGIC,
+			"Cannot use `null` in BETWEEN, use `r.minval` or `r.maxval` to denote unboundedness."},
+		{"between unknown index", between(nums, "1", "2", `{"index":"nope"}`), ql2.Response_OP_FAILED,
+			"Index `nope` was not found on table `test.nums`."},
+		{"between twice", between(between(nums, "1", "4", ""), "2", "3", ""), ql2.Response_QUERY_LOGIC,
+			"Cannot perform multiple BETWEENs on the same table."},
+		{"between twice, even minval to maxval", between(between(nums, minval, maxval, ""), "2", "3", ""), ql2.Response_QUERY_LOGIC,
+			"Cannot perform multiple BETWEENs on the same table."},
+		{"between after ordering on another index", between(orderByIndex(players, `"score"`), "1", "2", `{"index":"id"}`),
+			ql2.Response_QUERY_LOGIC, "Cannot call BETWEEN on index `id` after ordering on index `score`."},
+		{"between on a selection", between(`[39,[`+nums+`,true]]`, "1", "2", ""), ql2.Response_QUERY_LOGIC,
+			"Expected type TABLE_SLICE but found SELECTION:\nSELECTION ON table(nums)"},
+		{"between on an array", between(`[2,[1]]`, "1", "2", ""), ql2.Response_QUERY_LOGIC,
+			"Expected type TABLE_SLICE but found DATUM:\n[1]"},
+		{"between on a limit", between(limit(nums, 2), "1", "2", ""), ql2.Response_QUERY_LOGIC,
+			"Expected type TABLE_SLICE but found SELECTION:\nSELECTION ON table(nums)"},
+		{"order_by index on another between's index", orderByIndex(between(players, "1", "7", `{"index":"score"}`), `"id"`),
+			ql2.Response_QUERY_LOGIC, "Cannot order by index `id` after calling BETWEEN on index `score`."},
+		{"order_by index on a primary between", orderByIndex(between(players, `"a"`, `"z"`, ""), `"score"`),
+			ql2.Response_QUERY_LOGIC, "Cannot order by index `score` after calling BETWEEN on index `id`."},
+		{"order_by index twice", orderByIndex(orderByIndex(players, `"score"`), `"score"`), ql2.Response_QUERY_LOGIC,
+			"Cannot perform multiple indexed ORDER_BYs on the same table."},
+		{"order_by index of a filter", orderByIndex(`[39,[`+players+`,true]]`, `"score"`), ql2.Response_QUERY_LOGIC,
+			"Indexed order_by can only be performed on a TABLE or TABLE_SLICE. Make sure order_by comes before any transformations (such as map) or filters."},
+		{"order_by index of an array", orderByIndex(`[2,[1]]`, `"score"`), ql2.Response_QUERY_LOGIC,
+			"Indexed order_by can only be performed on a TABLE or TABLE_SLICE. Make sure order_by comes before any transformations (such as map) or filters."},
+		{"order_by unknown index", orderByIndex(players, `"nope"`), ql2.Response_OP_FAILED,
+			"Index `nope` was not found on table `test.players`."},
+		{"order_by nothing", `[41,[` + players + `]]`, ql2.Response_QUERY_LOGIC, "Must specify something to order by."},
+		{"order_by a non-deterministic function", `[41,[` + players + `,[69,[[2,[1]],[169,[]]]]]]`, ql2.Response_QUERY_LOGIC,
+			"Sorting by a non-deterministic function is not supported."},
+		{"order_by a field of numbers", `[41,[[2,[1,2]],"a"]]`, ql2.Response_QUERY_LOGIC,
+			"Cannot perform bracket on a non-object non-sequence `1`."},
+		{"order_by a table key", `[41,[` + players + `,` + nums + `]]`, ql2.Response_QUERY_LOGIC,
+			"Expected type FUNCTION but found TABLE:\ntable(\"nums\")"},
+		{"get_all null", `[78,[` + players + `,null]]`, ql2.Response_NON_EXISTENCE, "Keys cannot be NULL."},
+		{"get_all unknown index", `[78,[` + players + `,1],{"index":"nope"}]`, ql2.Response_OP_FAILED,
+			"Index `nope` was not found on table `test.players`."},
+		{"get_all on a range", `[78,[` + boardB + `,1]]`, ql2.Response_QUERY_LOGIC,
+			"Expected type TABLE but found TABLE_SLICE:\nSELECTION ON table(players)"},
+		{"get_all index not a string", `[78,[` + players + `,1],{"index":false}]`, ql2.Response_QUERY_LOGIC,
+			"Expected type STRING but found BOOL."},
+		{"filter default r.error() raises the missing field", `[39,[` + players + `,` + scoreAbove5 + `],{"default":[12,[]]}]`,
+			ql2.Response_NON_EXISTENCE, "No attribute `score` in object:\n" + pNPrinted},
+		{"filter default r.error(msg) raises msg", `[39,[` + players + `,` + scoreAbove5 + `],{"default":[12,["boom"]]}]`,
+			ql2.Response_USER, "boom"},
+		{"filter predicate, other errors pass", `[39,[[2,[1]],[69,[[2,[1]],[12,["boom"]]]]],{"default":true}]`, ql2.Response_USER, "boom"},
+		{"filter predicate a table", `[39,[[2,[1]],` + nums + `]]`, ql2.Response_QUERY_LOGIC,
+			"Expected type FUNCTION but found TABLE:\ntable(\"nums\")"},
+		{"filter of a number", `[39,[1,true]]`, ql2.Response_QUERY_LOGIC, "Cannot convert NUMBER to SEQUENCE"},
+		{"filter of a document", `[39,[[16,[` + players + `,"a"]],true]]`, ql2.Response_QUERY_LOGIC,
+			"Expected type SEQUENCE but found SINGLE_SELECTION:\n" + Print(pA)},
+		{"map arity", `[38,[[2,[1]],[69,[[2,[1,2]],1]]]]`, ql2.Response_QUERY_LOGIC,
+			"The function passed to `map` expects 2 arguments, but 1 sequence was found."},
+		{"map not a function", `[38,[[2,[1]],1]]`, ql2.Response_QUERY_LOGIC, "Expected type FUNCTION but found DATUM:\n1"},
+		{"map returning a table", `[38,[[2,[1]],[69,[[2,[1]],` + nums + `]]]]`, ql2.Response_QUERY_LOGIC,
+			"Expected type DATUM but found TABLE:\ntable(\"nums\")"},
+		{"count not a sequence", `[43,[1]]`, ql2.Response_QUERY_LOGIC, "Cannot convert NUMBER to SEQUENCE"},
+		{"is_empty not a sequence", `[86,["a"]]`, ql2.Response_QUERY_LOGIC, "Cannot convert STRING to SEQUENCE"},
+		{"order_by a multi index", orderByIndex(players, `"tags"`), ql2.Response_QUERY_LOGIC,
+			"`order_by` on a multi index is not supported by the embedded RethinkDB-compatible server (minirethink)."},
+		{"get_all an object key", `[78,[` + players + `,{"a":1}]]`, ql2.Response_QUERY_LOGIC,
+			"A `get_all` key that is an object, or an array holding one or null, is not supported by the embedded RethinkDB-compatible server (minirethink)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rerr := runFail(t, m, tt.query)
+			assert.Equal(t, ql2.Response_RUNTIME_ERROR, rerr.Response)
+			assert.Equal(t, tt.typ, rerr.Type)
+			assert.Equal(t, tt.msg, rerr.Msg)
+		})
+	}
+}
+
+func TestReadArityAndOptions(t *testing.T) {
+	m := readEngine(t)
+	tests := []struct {
+		query, msg string
+	}{
+		{`[182,[` + nums + `,1]]`, "Expected 3 arguments but found 2."},
+		{`[71,[` + nums + `]]`, "Expected 2 arguments but found 1."},
+		{`[30,[` + nums + `]]`, "Expected between 2 and 3 arguments but found 1."},
+		{`[41,[]]`, "Expected 1 or more arguments but found 0."},
+		{`[71,[` + nums + `,1],{"index":"id"}]`, "Unrecognized optional argument `index`."},
+		{`[39,[` + nums + `,true],{"dflt":1}]`, "Unrecognized optional argument `dflt`."},
+	}
+	for _, tt := range tests {
+		rerr := runFail(t, m, tt.query)
+		assert.Equal(t, ql2.Response_COMPILE_ERROR, rerr.Response, tt.query)
+		assert.Equal(t, tt.msg, rerr.Msg, tt.query)
+	}
+}
+
+// The feeds are built from the ranges these terms make.
+func TestReadRangesFeedChanges(t *testing.T) {
+	m := readEngine(t)
+	top2 := limit(orderByIndex(boardB, `[74,["board_score"]]`), 2)
+	f := openFeed(t, m, `[152,[`+top2+`],{"include_initial":true,"include_types":true}]`)
+	assert.Equal(t, []ql2.Response_ResponseNote{ql2.Response_ORDER_BY_LIMIT_FEED}, f.Notes())
+	assert.Equal(t, []any{obj("new_val", pA, "type", "initial"), obj("new_val", pE, "type", "initial")}, nextBatch(t, f, false))
+	mustRun(t, m, `[56,[`+players+`,{"id":"f","board":"b","score":20}]]`)
+	assert.Equal(t, []any{obj("old_val", pE, "new_val", player("f", "b", 20), "type", "change")}, nextBatch(t, f, true))
+
+	rf := openFeed(t, m, `[152,[`+between(players, arr(`"b"`, "6"), arr(`"b"`, "10"), `{"index":"board_score"}`)+`],{"include_initial":true}]`)
+	assert.Equal(t, []ql2.Response_ResponseNote{ql2.Response_SEQUENCE_FEED}, rf.Notes())
+	assert.Equal(t, []any{obj("new_val", pC), obj("new_val", pE)}, nextBatch(t, rf, false))
+
+	rerr := runFail(t, m, `[152,[`+limit(boardB, 2)+`]]`)
+	assert.Equal(t, "Cannot get changes on the first elements of an unordered stream.", rerr.Msg)
+}
