@@ -136,7 +136,7 @@ func TestIndexLifecycle(t *testing.T) {
 		queries := []*regexp.Regexp{
 			// index_create(name) is RethinkDB's r.var(x)[name] with its own
 			// variable.
-			regexp.MustCompile(`^indexCreate\('board', function\(_var19\) \{ return _var19\("board"\); \}\)$`),
+			regexp.MustCompile(`^indexCreate\('board', function\(_var19\) \{ return _var19\.getField\("board"\); \}\)$`),
 			// The driver numbers variables across the process.
 			regexp.MustCompile(`^indexCreate\('board_score', function\((var\d+)\) \{ return r\.expr\(\[(var\d+)\.getField\("board"\), (var\d+)\.getField\("score"\)\]\); \}\)$`),
 			regexp.MustCompile(`^indexCreate\('tags', function\((var\d+)\) \{ return (var\d+)\.getField\("tags"\); \}, \{multi: true\}\)$`),

@@ -546,9 +546,10 @@ func syncTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 // sindexCreateVar is the variable of the function RethinkDB makes for
-// index_create(name) without a function: r.var(x)[name] with x the
-// SINDEXCREATE_X dummy variable, 18th in minidriver_t::dummy_var_t, which
-// dummy_var_to_sym numbers -1-18. It shows in index_status's query as _var19.
+// index_create(name) without a function: r.var(x)[name], a GET_FIELD in its
+// minidriver, with x the SINDEXCREATE_X dummy variable, 18th in
+// minidriver_t::dummy_var_t, which dummy_var_to_sym numbers -1-18. It shows
+// in index_status's query as _var19.
 const sindexCreateVar = -19
 
 func indexCreateTerm(ec *evalCtx, t *Term) (any, error) {
@@ -571,7 +572,7 @@ func indexCreateTerm(ec *evalCtx, t *Term) (any, error) {
 	} else {
 		field := &Term{Type: ql2.Term_FUNC, Args: []*Term{
 			{Type: ql2.Term_MAKE_ARRAY, Args: []*Term{{Type: ql2.Term_DATUM, Datum: float64(sindexCreateVar)}}},
-			{Type: ql2.Term_BRACKET, Args: []*Term{
+			{Type: ql2.Term_GET_FIELD, Args: []*Term{
 				{Type: ql2.Term_VAR, Args: []*Term{{Type: ql2.Term_DATUM, Datum: float64(sindexCreateVar)}}},
 				{Type: ql2.Term_DATUM, Datum: name},
 			}},
@@ -893,8 +894,8 @@ func datumTermJSON(v any) any {
 // shows it: RethinkDB's print_js_function, "function(var1) { return
 // <body>; }", with the body rendered by its JavaScript pretty-printer
 // (pprint/js_pprint.cc), which this follows term for term:
-//   - a field is var1.getField("f") (GET_FIELD) or var1("f") (BRACKET,
-//     what index_create(name) makes: _var19("f"));
+//   - a field is var1.getField("f") (GET_FIELD, also what index_create(name)
+//     makes: _var19.getField("f")) or var1("f") (BRACKET);
 //   - terms that chain in JavaScript are chained on their first argument
 //     (x.getField(...), x.nth(1), x.do(f) for a one-argument FUNCALL);
 //   - the others (arithmetic, comparisons, and/or, branch, ...) are called

@@ -368,8 +368,8 @@ func TestIndexCreateField(t *testing.T) {
 
 	status := runAtom(t, m, `[140,[`+wirePlayers+`]]`).([]any)
 	require.Len(t, status, 2)
-	assert.Equal(t, `indexCreate('board', function(_var19) { return _var19("board"); })`,
-		status[0].(map[string]any)["query"], "index_create(name) is r.var(x)[name], as RethinkDB makes it")
+	assert.Equal(t, `indexCreate('board', function(_var19) { return _var19.getField("board"); })`,
+		status[0].(map[string]any)["query"], "index_create(name) is r.var(x)[name], as RethinkDB's minidriver makes it")
 	assert.Equal(t, boardScoreQuery, status[1].(map[string]any)["query"], "the transcript's query")
 	def, err := base64.StdEncoding.DecodeString(status[1].(map[string]any)["function"].(map[string]any)["data"].(string))
 	require.NoError(t, err)
@@ -397,8 +397,10 @@ func TestJSIndexFunction(t *testing.T) {
 			`function(var1) { return r.expr([var1.getField("board"), var1.getField("score")]); }`},
 		{"the service's rank index", `[69,[[2,[3]],[2,[[31,[[10,[3]],"board"]],[31,[[10,[3]],"score"]],[26,[[31,[[10,[3]],"reached_at"]],-1]]]]]]`,
 			`function(var3) { return r.expr([var3.getField("board"), var3.getField("score"), r.mul(var3.getField("reached_at"), -1)]); }`},
-		{"field of index_create(name)", `[69,[[2,[-19]],[170,[[10,[-19]],"board"]]]]`,
-			`function(_var19) { return _var19("board"); }`},
+		{"field of index_create(name)", `[69,[[2,[-19]],[31,[[10,[-19]],"board"]]]]`,
+			`function(_var19) { return _var19.getField("board"); }`},
+		{"bracket", `[69,[[2,[1]],[170,[[10,[1]],"board"]]]]`,
+			`function(var1) { return var1("board"); }`},
 		{"r.row", `[69,[[2,[1]],[170,[[13],"a"]]]]`, `function(var1) { return r.row("a"); }`},
 		{"string datum", `[69,[[2,[1]],"x"]]`, `function(var1) { return r.expr("x"); }`},
 		{"fraction", `[69,[[2,[1]],[24,[[31,[[10,[1]],"a"]],1.5]]]]`,
