@@ -295,9 +295,6 @@ func TestTableFeedSeesEveryWriteInCommitOrder(t *testing.T) {
 	for d := range docs {
 		seed = append(seed, obj("id", float64(d), "score", 0.0))
 	}
-	if _, ok := terms[ql2.Term_ADD]; !ok {
-		t.Skip("needs ADD and GET_FIELD from terms_expr.go")
-	}
 	m, _ := writeTestEngine(t, seed...)
 	f := openFeed(t, m, `[152,[`+playersTable+`]]`)
 
