@@ -331,6 +331,17 @@ func keyMultiplicity(kc *evalCtx, ix *index, doc map[string]any, key any) int {
 func minvalTerm(*evalCtx, *Term) (any, error) { return minVal{}, nil }
 func maxvalTerm(*evalCtx, *Term) (any, error) { return maxVal{}, nil }
 
+// r.minval and r.maxval exist only inside a query: a result holding one is
+// RethinkDB's error, never a JSON object.
+
+func (minVal) MarshalJSON() ([]byte, error) {
+	return nil, ErrQueryLogic("Cannot convert `r.minval` to JSON.")
+}
+
+func (maxVal) MarshalJSON() ([]byte, error) {
+	return nil, ErrQueryLogic("Cannot convert `r.maxval` to JSON.")
+}
+
 // orderDirectionTerm is r.asc(x) and r.desc(x): x itself. order_by reads
 // the direction from the term, as RethinkDB does.
 func orderDirectionTerm(ec *evalCtx, t *Term) (any, error) { return ec.eval(t.Args[0]) }

@@ -662,3 +662,20 @@ func TestReadRangesFeedChanges(t *testing.T) {
 	rerr := runFail(t, m, `[152,[`+limit(boardB, 2)+`]]`)
 	assert.Equal(t, "Cannot get changes on the first elements of an unordered stream.", rerr.Msg)
 }
+
+func TestReadMinvalMaxvalAreNotJSON(t *testing.T) {
+	m := readEngine(t)
+	for q, msg := range map[string]string{
+		minval:                 "Cannot convert `r.minval` to JSON.",
+		arr("1", maxval):       "Cannot convert `r.maxval` to JSON.",
+		`{"a":` + minval + `}`: "Cannot convert `r.minval` to JSON.",
+	} {
+		kind, v := runRead(t, m, q)
+		require.Equal(t, Atom, kind, q)
+		_, err := json.Marshal(v)
+		var rerr *Error
+		require.ErrorAs(t, err, &rerr, q)
+		assert.Equal(t, ql2.Response_QUERY_LOGIC, rerr.Type, q)
+		assert.Equal(t, msg, rerr.Msg, q)
+	}
+}
