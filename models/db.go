@@ -111,12 +111,15 @@ func Open(ctx context.Context, cfg ConnConfig, opts Options) (*Store, error) {
 	// No ReadTimeout: it would kill changefeeds, which wait as long as the
 	// board is quiet. Queries are bounded by their context instead.
 	session, err := r.Connect(r.ConnectOpts{
-		Address:    cfg.Address,
-		Database:   cfg.Database,
-		Username:   cfg.Username,
-		Password:   cfg.Password,
-		Timeout:    opts.ConnectTimeout,
-		InitialCap: 1,
+		Address:  cfg.Address,
+		Database: cfg.Database,
+		Username: cfg.Username,
+		Password: cfg.Password,
+		Timeout:  opts.ConnectTimeout,
+		// Every pooled connection is opened now: the driver fills empty
+		// slots lazily without a lock on the read side, a data race under
+		// concurrent queries (rethinkdb/rethinkdb-go#488, open in v6.2.2).
+		InitialCap: opts.MaxOpen,
 		MaxOpen:    opts.MaxOpen,
 	})
 	if err != nil {
