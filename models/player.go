@@ -129,11 +129,19 @@ func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) 
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
 	res, err := p.st.write(ctx, "add score", p.table.Get(id).Update(func(row r.Term) any {
-		score := row.Field("score").Add(amount)
+		score := row.Field("score")
+		// Compare before adding: past 2^53 the float64 sum rounds (2^53+1
+		// is 2^53), so a check of the sum could never fire. The bound is
+		// exact: |amount| <= MaxAmount keeps it well inside float64's
+		// integers.
+		outOfRange := score.Gt(MaxScore - amount)
+		if amount < 0 {
+			outOfRange = score.Lt(-MaxScore - amount)
+		}
 		return r.Branch(
 			row.Field("board").Ne(board), r.Error(errOtherBoard),
-			score.Gt(MaxScore).Or(score.Lt(-MaxScore)), r.Error(errScoreRange),
-			map[string]any{"score": score, "reached_at": r.Now().ToEpochTime()},
+			outOfRange, r.Error(errScoreRange),
+			map[string]any{"score": score.Add(amount), "reached_at": r.Now().ToEpochTime()},
 		)
 	}, r.UpdateOpts{ReturnChanges: true}))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -71,6 +72,21 @@ func jsonKind(goKind string) string {
 		return "JSON object"
 	}
 	return "number"
+}
+
+// number is a JSON number kept as written, for parseInteger. Unlike
+// json.Number it refuses a quoted string: {"amount": "5"} is a client's
+// mistake to report, not a number to guess at.
+type number string
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	// The decoder has already checked b is one valid JSON value.
+	if len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) {
+		*n = number(b)
+		return nil
+	}
+	// The decoder fills in the field's name; the type says "number".
+	return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[float64]()}
 }
 
 // parseInteger accepts an integer written as a JSON number or a query

@@ -1,7 +1,6 @@
 package views
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -37,8 +36,8 @@ func (s *Server) getPlayer(c echo.Context) error {
 }
 
 type createPlayerRequest struct {
-	Name  *string      `json:"name"`
-	Score *json.Number `json:"score"`
+	Name  *string `json:"name"`
+	Score *number `json:"score"`
 }
 
 func (s *Server) createPlayer(c echo.Context) error {
@@ -51,7 +50,7 @@ func (s *Server) createPlayer(c echo.Context) error {
 	}
 	p := models.Player{Board: c.Param("board"), Name: *req.Name}
 	if req.Score != nil {
-		score, err := parseInteger("score", req.Score.String(), models.MaxScore)
+		score, err := parseInteger("score", string(*req.Score), models.MaxScore)
 		if err != nil {
 			return err
 		}
@@ -72,7 +71,7 @@ func (s *Server) deletePlayer(c echo.Context) error {
 }
 
 type scoreAddRequest struct {
-	Amount *json.Number `json:"amount"`
+	Amount *number `json:"amount"`
 }
 
 // addScore adds 1, as the original did, or the amount given in a JSON body
@@ -90,7 +89,7 @@ func (s *Server) addScore(c echo.Context) error {
 	raw := "1"
 	switch {
 	case req.Amount != nil:
-		raw = req.Amount.String()
+		raw = string(*req.Amount)
 	case inQuery:
 		if len(query) != 1 {
 			return badRequest("amount must be given once")
