@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
@@ -39,21 +40,10 @@ type fixture struct {
 
 type fixtureOption func(*httptest.Server)
 
-// smallSendBuffers shrinks the kernel send buffer of every accepted connection, so a
-// client that stops reading blocks the server's writes after a few KiB instead of
-// after the megabytes that loopback autotuning allows.
+// smallSendBuffers makes a client that stops reading block the server's
+// writes after a few KiB (see testapp.SmallSendBuffers).
 func smallSendBuffers(srv *httptest.Server) {
-	srv.Listener = smallBufListener{srv.Listener}
-}
-
-type smallBufListener struct{ net.Listener }
-
-func (l smallBufListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(4096)
-	}
-	return c, err
+	srv.Listener = testapp.SmallSendBuffers(srv.Listener)
 }
 
 func newFixture(t *testing.T, cfg ssehub.Config, opts ...fixtureOption) *fixture {
