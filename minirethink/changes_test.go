@@ -45,7 +45,6 @@ func changeDocs(t *testing.T, cur *r.Cursor, n int) []map[string]any {
 // TestTableFeedCommitOrder: 500 increments from 10 goroutines on 5
 // documents; the feed sees each, and per document in the order committed.
 func TestTableFeedCommitOrder(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	const docs, writers, perWriter = 5, 10, 50
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
@@ -87,7 +86,6 @@ func TestTableFeedCommitOrder(t *testing.T) {
 // top 2 with states and types, then a player overtaking one of them is one
 // change, the leaving row as old_val and the entering one as new_val.
 func TestTopNFeedAsTranscript(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
 		_, err := players.IndexCreateFunc("board_score", func(row r.Term) any {
@@ -139,7 +137,6 @@ func TestTopNFeedAsTranscript(t *testing.T) {
 }
 
 func TestFeedInitialValuesAndStates(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
 		a := map[string]any{"id": "a", "score": 1.0}
@@ -172,7 +169,6 @@ func TestFeedInitialValuesAndStates(t *testing.T) {
 }
 
 func TestTableDropAbortsFeed(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
 		_, err := players.Insert(map[string]any{"id": "a"}).RunWrite(s)

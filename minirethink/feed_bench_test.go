@@ -19,7 +19,6 @@ import (
 // session allowed conns connections, and the table.
 func benchPlayers(b *testing.B, conns int) (*r.Session, r.Term) {
 	b.Helper()
-	skipWithoutAdminTerms(b)
 	srv := RunT(b)
 	s, err := r.Connect(r.ConnectOpts{Address: srv.Addr(), MaxOpen: conns, InitialCap: conns})
 	if err != nil {

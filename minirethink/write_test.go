@@ -2,7 +2,6 @@ package minirethink
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
@@ -13,21 +12,6 @@ import (
 
 // Writes through the real driver, held to RethinkDB 2.4.4's write results
 // (see /work/shared/rethinkdb-wire/transcript-2.4.4.txt).
-
-// skipWithoutAdminTerms skips a driver-level test of writes or feeds while
-// the embedded engine cannot create a database yet: db_create, table_create
-// and the read terms are written in parallel (terms_admin.go, terms_read.go,
-// terms_expr.go). It never skips once db_create exists.
-func skipWithoutAdminTerms(t testing.TB) {
-	t.Helper()
-	srv := RunT(t)
-	s, err := r.Connect(r.ConnectOpts{Address: srv.Addr()})
-	require.NoError(t, err)
-	defer func() { _ = s.Close() }()
-	if _, err := r.DBCreate("probe").RunWrite(s); err != nil && strings.Contains(err.Error(), "is not supported by the embedded") {
-		t.Skipf("the embedded engine cannot create databases yet: %v", err)
-	}
-}
 
 // createTestTable creates table name in db and returns it.
 func createTestTable(t *testing.T, s *r.Session, db, name string) r.Term {
@@ -62,7 +46,6 @@ const uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 // TestWriteResultsAsTranscript replays the transcript's writes.
 func TestWriteResultsAsTranscript(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
 
@@ -108,7 +91,6 @@ func TestWriteResultsAsTranscript(t *testing.T) {
 
 // TestConcurrentIncrements: every increment is atomic, none is lost.
 func TestConcurrentIncrements(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	const goroutines, total = 50, 1000
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
@@ -137,7 +119,6 @@ func TestConcurrentIncrements(t *testing.T) {
 }
 
 func TestWriteErrorsPerDocument(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	eachServer(t, func(t *testing.T, s *r.Session, db string) {
 		players := createTestTable(t, s, db, "players")
 		_, err := players.Insert([]any{
@@ -171,7 +152,6 @@ func TestWriteErrorsPerDocument(t *testing.T) {
 }
 
 func TestReturnChanges(t *testing.T) {
-	skipWithoutAdminTerms(t)
 	doc := map[string]any{"id": "a", "score": 1.0}
 	tests := []struct {
 		name  string
