@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leaderboardhq/leaderboard/config"
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
+	"github.com/leaderboardhq/leaderboard/models"
+)
+
+// The README's first command, as a user meets it: with no DATABASE_URL,
+// web starts the embedded database, seeds the original's demo board, runs
+// the listener in-process, streams changes, and shuts down cleanly while a
+// stream is open.
+func TestEmbeddedModeServesTheDemoBoardLive(t *testing.T) {
+	cfg := testConfig(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	go func() { done <- run(ctx, cfg, log) }()
+
+	base := "http://127.0.0.1:" + strconv.Itoa(cfg.Port)
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 15*time.Second, 20*time.Millisecond, "web never became ready")
+
+	var list struct{ Boards []struct{ ID, Name string } }
+	getJSON(t, base+"/boards/", &list)
+	require.Len(t, list.Boards, 1, "one demo board")
+	assert.Equal(t, "Demo", list.Boards[0].Name)
+	board := base + "/boards/" + list.Boards[0].ID + "/"
+
+	var demo struct {
+		Players []struct{ ID, Name string }
+	}
+	getJSON(t, board, &demo)
+	var names []string
+	for _, p := range demo.Players {
+		names = append(names, p.Name)
+	}
+	assert.ElementsMatch(t, models.DemoPlayers, names)
+
+	s := testapp.OpenStream(t, http.DefaultClient, board)
+	s.Next(t, 10*time.Second) // the board now
+	stan := demo.Players[0].ID
+	for _, p := range demo.Players {
+		if p.Name == "Stan" {
+			stan = p.ID
+		}
+	}
+	res, err := http.Post(board+"players/"+stan+"/score-add/?amount=50", "application/json", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "writes are open in embedded mode without API_KEYS")
+	ev := s.Next(t, 10*time.Second)
+	assert.Contains(t, ev.Data, `"name":"Stan","score":50,"rank":1`, "the listener runs in-process")
+
+	// SIGTERM: open streams end and run returns without error.
+	stop()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+		t.Fatal("web did not shut down")
+	}
+	assert.True(t, s.Ended(5*time.Second), "the open stream ended")
+	assert.NotContains(t, logs.String(), "shutdown timed out", "streams were ended, not waited on until the timeout")
+	assert.Contains(t, logs.String(), "embedded mode: data lives in memory")
+}
+
+// syncBuffer is a log destination the test reads while web writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	// A free port: web listens on all interfaces as on Heroku.
+	l, err := net.Listen("tcp", ":0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return config.Config{
+		Port:              port,
+		EmbeddedDatabase:  "leaderboard",
+		TopN:              5,
+		PublishInterval:   10 * time.Millisecond,
+		KeepAliveInterval: 20 * time.Second,
+		QueryTimeout:      5 * time.Second,
+		RequestTimeout:    5 * time.Second,
+		ShutdownTimeout:   5 * time.Second,
+		LogLevel:          slog.LevelInfo.String(),
+		LogFormat:         "text",
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, url)
+	require.NoError(t, json.NewDecoder(res.Body).Decode(v))
+}
