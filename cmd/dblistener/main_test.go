@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leaderboardhq/leaderboard/config"
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
+	"github.com/leaderboardhq/leaderboard/minirethink"
+	"github.com/leaderboardhq/leaderboard/models"
+)
+
+// The worker as the Procfile runs it: against DATABASE_URL, sharing the
+// database with a web process that ensures the schema at the same time,
+// republishing a board after a write made directly to the database.
+func TestWorkerRepublishesBoards(t *testing.T) {
+	db := minirethink.RunT(t)
+	cfg := config.Config{
+		DatabaseURL:     "rethinkdb://" + db.Addr() + "/leaderboard",
+		TopN:            3,
+		PublishInterval: 10 * time.Millisecond,
+		QueryTimeout:    5 * time.Second,
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, testapp.Logger()) }()
+
+	// Both processes ensure the schema at start, possibly at once.
+	store := testapp.OpenStore(t, db.Addr(), 0)
+	board := &models.Board{Name: "Cup"}
+	require.NoError(t, store.Boards.Save(ctx, board))
+	ann := &models.Player{Board: board.ID, Name: "Ann"}
+	require.NoError(t, store.Players.Save(ctx, ann))
+	_, err := store.Players.AddScore(ctx, board.ID, ann.ID, 7)
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool {
+		b, err := store.Boards.Get(ctx, board.ID)
+		return err == nil && len(b.Top) == 1 && b.Top[0].Score == 7 && b.Top[0].Rank == 1
+	}, 10*time.Second, 10*time.Millisecond, "the worker writes the board's top N")
+
+	stop()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("dblistener did not stop")
+	}
+}
+
+func TestWorkerNeedsADatabaseURL(t *testing.T) {
+	err := run(context.Background(), config.Config{}, testapp.Logger())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DATABASE_URL is not set")
+}
