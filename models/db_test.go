@@ -41,10 +41,23 @@ func TestAssignRanksSharesRankOnExactTies(t *testing.T) {
 	players := []Player{
 		{Score: 10, ReachedAt: 1}, {Score: 5, ReachedAt: 1}, {Score: 5, ReachedAt: 1}, {Score: 5, ReachedAt: 2}, {Score: 1},
 	}
-	assignRanks(players)
-	var ranks []int
-	for _, p := range players {
-		ranks = append(ranks, p.Rank)
+	tests := []struct {
+		name       string
+		first, pos int
+		want       []int
+	}{
+		{"first page", 1, 1, []int{1, 2, 2, 4, 5}},
+		{"a later page", 11, 11, []int{11, 12, 12, 14, 15}},
+		{"a later page starting in a tie", 9, 11, []int{9, 12, 12, 14, 15}},
 	}
-	assert.Equal(t, []int{1, 2, 2, 4, 5}, ranks)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assignRanks(players, tt.first, tt.pos)
+			var ranks []int
+			for _, p := range players {
+				ranks = append(ranks, p.Rank)
+			}
+			assert.Equal(t, tt.want, ranks)
+		})
+	}
 }

@@ -173,29 +173,52 @@ func (p *Players) boardRange(board string) r.Term {
 // TopForBoard returns the board's best n players, best first, ranked. It is
 // a range read of the rank index: O(log n + N), whatever the table's size.
 func (p *Players) TopForBoard(ctx context.Context, board string, n int) ([]Player, error) {
+	return p.ForBoard(ctx, board, 0, n)
+}
+
+// ForBoard returns a page of the board's standings: the players after the
+// best skip, at most n, best first, ranked. It walks the rank index from the
+// board's top, so a page costs O(log n + skip + n).
+func (p *Players) ForBoard(ctx context.Context, board string, skip, n int) ([]Player, error) {
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
 	var players []Player
 	err := p.boardRange(board).
 		OrderBy(r.OrderByOpts{Index: r.Desc(rankIndex)}).
+		Skip(skip).
 		Limit(n).
 		ReadAll(&players, p.st.session, r.RunOpts{Context: ctx})
 	if err != nil {
-		return nil, classify("top players", err)
+		return nil, classify("players of board", err)
 	}
-	assignRanks(players)
+	if len(players) == 0 {
+		return players, nil
+	}
+	first := skip + 1
+	if skip > 0 {
+		// The page's first player may tie with the previous page's last.
+		if err := p.rank(ctx, &players[0]); err != nil {
+			return nil, err
+		}
+		first = players[0].Rank
+	}
+	assignRanks(players, first, skip+1)
 	return players, nil
 }
 
-// assignRanks numbers an ordered list: competition ranking ("1224"), so two
+// assignRanks numbers an ordered list whose first player has rank first and
+// position pos in the standings: competition ranking ("1224"), so two
 // players the index cannot tell apart share a rank, as Get would report.
-func assignRanks(players []Player) {
+func assignRanks(players []Player, first, pos int) {
 	for i := range players {
-		if i > 0 && players[i].Score == players[i-1].Score && players[i].ReachedAt == players[i-1].ReachedAt {
+		switch {
+		case i == 0:
+			players[i].Rank = first
+		case players[i].Score == players[i-1].Score && players[i].ReachedAt == players[i-1].ReachedAt:
 			players[i].Rank = players[i-1].Rank
-			continue
+		default:
+			players[i].Rank = pos + i
 		}
-		players[i].Rank = i + 1
 	}
 }
 
