@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,6 +56,9 @@ func TestGetBoardShowsTopNRanked(t *testing.T) {
 		}
 		res := a.Do(t, "POST", fmt.Sprintf("/boards/%s/players/%s/score-add/?amount=%d", b, ids[i], amount), nil, auth...)
 		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+		// reached_at is r.now(), which has millisecond precision: adds
+		// within one millisecond are an exact tie and share a rank.
+		time.Sleep(2 * time.Millisecond)
 	}
 
 	tests := []struct {
