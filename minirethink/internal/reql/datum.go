@@ -162,7 +162,8 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// TypeName is r.typeOf's answer for a datum.
+// TypeName is r.typeOf's answer for a datum, and the name every message
+// gives its type (datum_t::get_type_name).
 func TypeName(v any) string {
 	switch rank(v) {
 	case rankNull:
@@ -181,8 +182,10 @@ func TypeName(v any) string {
 		return "PTYPE<BINARY>"
 	case rankGeometry:
 		return "PTYPE<GEOMETRY>"
-	case rankMin, rankMax:
-		return "MINVAL_MAXVAL"
+	case rankMin:
+		return "MINVAL"
+	case rankMax:
+		return "MAXVAL"
 	}
 	return "OBJECT"
 }

@@ -88,7 +88,7 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 		d, _ = asDatum(v)
 		if o, ok := d.(map[string]any); ok && rank(o) != rankBinary {
 			if isPseudoObject(o) {
-				return nil, ErrQueryLogic("Cannot call `%s` on objects of type `%s`.", name, datumTypeName(o))
+				return nil, ErrQueryLogic("Cannot call `%s` on objects of type `%s`.", name, TypeName(o))
 			}
 			return objFn(o)
 		}
@@ -105,7 +105,7 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 				break
 			}
 			if isPseudoObject(r) {
-				return nil, ErrQueryLogic("Cannot call `%s` on objects of type `%s`.", name, datumTypeName(r))
+				return nil, ErrQueryLogic("Cannot call `%s` on objects of type `%s`.", name, TypeName(r))
 			}
 			return objFn(r)
 		case []any:
@@ -226,7 +226,7 @@ func bracketTerm(ec *evalCtx, t *Term) (any, error) {
 		})
 	}
 	return nil, typedError(key, "Expected NUMBER or STRING as second argument to `bracket` but found %s.",
-		datumTypeName(key))
+		TypeName(key))
 }
 
 // nthValue is the element at index n (negative from the end) of an array,
@@ -589,7 +589,7 @@ func mergeTerm(ec *evalCtx, t *Term) (any, error) {
 			}
 			if o, ok := patch.(map[string]any); ok && isPseudoObject(o) && rank(o) != rankBinary {
 				if _, lit := literalValue(o); !lit {
-					return nil, ErrQueryLogic("Cannot merge objects of type `%s`.", datumTypeName(o))
+					return nil, ErrQueryLogic("Cannot merge objects of type `%s`.", TypeName(o))
 				}
 			}
 			d = mergeDatum(d, patch)
@@ -605,7 +605,7 @@ func mergeTerm(ec *evalCtx, t *Term) (any, error) {
 func objectOnly(name string, d any) (map[string]any, error) {
 	o, ok := d.(map[string]any)
 	if !ok || isPseudoObject(o) {
-		return nil, ErrQueryLogic("Cannot call `%s` on objects of type `%s`.", name, datumTypeName(d))
+		return nil, ErrQueryLogic("Cannot call `%s` on objects of type `%s`.", name, TypeName(d))
 	}
 	return o, nil
 }
@@ -685,7 +685,7 @@ func (ec *evalCtx) sequenceRows(v any, name string) (iter.Seq2[any, error], erro
 	case []any:
 		return ec.rows(x), nil
 	}
-	return nil, typedError(v, "Cannot convert %s to SEQUENCE", datumTypeName(v))
+	return nil, typedError(v, "Cannot convert %s to SEQUENCE", TypeName(v))
 }
 
 // containsTerm: every value is in the sequence (as a bag: contains(1, 1)

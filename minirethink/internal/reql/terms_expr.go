@@ -145,18 +145,6 @@ func (ec *evalCtx) strictDatum(t *Term) (any, error) {
 	return asDatum(v)
 }
 
-// datumTypeName is datum_t::get_type_name(): TypeName, but r.minval and
-// r.maxval have their own names.
-func datumTypeName(d any) string {
-	switch d.(type) {
-	case minVal:
-		return "MINVAL"
-	case maxVal:
-		return "MAXVAL"
-	}
-	return TypeName(d)
-}
-
 // typedError is rfail_typed_target on a datum: a failure caused by a null is
 // NON_EXISTENCE (so that default catches it), any other QUERY_LOGIC.
 func typedError(culprit any, format string, args ...any) *Error {
@@ -169,7 +157,7 @@ func typedError(culprit any, format string, args ...any) *Error {
 // datumTypeError is datum_t::check_type's "Expected type NUMBER but found
 // STRING.".
 func datumTypeError(want string, got any) *Error {
-	return typedError(got, "Expected type %s but found %s.", want, datumTypeName(got))
+	return typedError(got, "Expected type %s but found %s.", want, TypeName(got))
 }
 
 // datumNumber is datum_t::as_num.
@@ -482,7 +470,7 @@ func typeOfTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, err
 	}
 	if _, sel := v.(*singleVal); isDatumValue(v) && !sel {
-		return datumTypeName(v), nil
+		return TypeName(v), nil
 	}
 	return typeName(v), nil
 }
@@ -501,10 +489,6 @@ var coerceKinds = []string{"DB", "TABLE", "TABLE_SLICE", "SELECTION<STREAM>", "S
 // pseudo-type objects are OBJECT, binary is BINARY.
 func datumCoerceName(d any) string {
 	switch rank(d) {
-	case rankMin:
-		return "MINVAL"
-	case rankMax:
-		return "MAXVAL"
 	case rankBinary:
 		return "BINARY"
 	case rankTime, rankGeometry:

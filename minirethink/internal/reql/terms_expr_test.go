@@ -419,3 +419,24 @@ func TestRapidJSONNumbers(t *testing.T) {
 		assert.Equal(t, tc.want, string(appendRapidNumber(nil, tc.in)), "%v", tc.in)
 	}
 }
+
+// RethinkDB names r.minval and r.maxval MINVAL and MAXVAL
+// (datum.cc raw_type_name) in every message, not only in type_of.
+func TestMinvalMaxvalTypeNames(t *testing.T) {
+	m, _ := writeTestEngine(t)
+	runExprCases(t, m, []exprCase{
+		{name: "type_of maxval", query: `[52,[[181,[]]]]`, want: "MAXVAL"},
+		{
+			name: "minval as a sequence", query: `[43,[[180,[]]]]`,
+			errType: logicErr, errMsg: "Cannot convert MINVAL to SEQUENCE",
+		},
+		{
+			name: "maxval as a limit", query: `[71,[[2,[1]],[181,[]]]]`,
+			errType: logicErr, errMsg: "Expected type NUMBER but found MAXVAL.",
+		},
+		{
+			name: "maxval plus a number", query: `[24,[[181,[]],1]]`,
+			errType: logicErr, errMsg: "Expected type NUMBER but found MAXVAL.",
+		},
+	})
+}
