@@ -121,7 +121,7 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		f = newPointFeed(ec, x.t, x.pk, opts)
 	case *streamVal:
-		if x.table != nil && x.rng != nil && x.rng.limit < 0 && !x.rng.ordered {
+		if isTableSlice(x) && !x.rng.ordered {
 			if opts.includeOffsets {
 				return nil, ErrQueryLogic("Cannot include offsets for range subs.")
 			}

@@ -147,10 +147,10 @@ func typeName(v any) string {
 	case *singleVal:
 		return "SELECTION<OBJECT>"
 	case *streamVal:
-		if x.table != nil {
-			if x.rng != nil && !x.rng.ordered && x.rng.limit < 0 {
-				return "TABLE_SLICE"
-			}
+		switch {
+		case isTableSlice(x):
+			return "TABLE_SLICE"
+		case x.table != nil:
 			return "SELECTION<STREAM>"
 		}
 		return "STREAM"
@@ -160,6 +160,13 @@ func typeName(v any) string {
 		return "STREAM"
 	}
 	return TypeName(v)
+}
+
+// isTableSlice: a between or order_by({index}) of a table, not yet limited,
+// which RethinkDB keeps as a table_slice_t (sort.cc returns it as it is for
+// order_by({index})).
+func isTableSlice(x *streamVal) bool {
+	return x.table != nil && x.rng != nil && x.rng.limit < 0
 }
 
 // termDef is the implementation of one term type.

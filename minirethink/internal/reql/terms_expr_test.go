@@ -255,6 +255,14 @@ func TestTypeOf(t *testing.T) {
 		{name: "database", query: `[52,[[14,["test"]]]]`, want: "DB"},
 		{name: "function", query: `[52,[[69,[[2,[1]],1]]]]`, want: "FUNCTION"},
 		{name: "stream of a table", query: `[52,[[33,[` + playersTable + `,"id"]]]]`, want: "STREAM"},
+		// sort.cc returns the table slice itself for order_by({index}).
+		{name: "table ordered by an index", query: `[52,[[41,[` + playersTable + `],{"index":"id"}]]]`, want: "TABLE_SLICE"},
+		{name: "between ordered by an index", query: `[52,[[41,[[182,[` + playersTable + `,"a","z"]]],{"index":"id"}]]]`, want: "TABLE_SLICE"},
+		{name: "ordered and limited", query: `[52,[[71,[[41,[` + playersTable + `],{"index":"id"}],1]]]]`, want: "SELECTION<STREAM>"},
+		{
+			name: "ordered table is a table slice", query: `[51,[[41,[` + playersTable + `],{"index":"id"}],"table_slice"]]`,
+			want: []any{obj("id", "a")},
+		},
 		{name: "uuid", query: `[52,[[169,[]]]]`, want: "STRING"},
 	})
 }

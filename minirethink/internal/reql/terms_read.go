@@ -114,11 +114,6 @@ func kindError(want string, v any) *Error {
 	return typedErr(v, "Expected type %s but found %s:\n%s", want, valKind(v), valPrint(v))
 }
 
-// isTableSlice: a between or order_by({index}) of a table, not yet limited.
-func isTableSlice(x *streamVal) bool {
-	return x.table != nil && x.rng != nil && x.rng.limit < 0
-}
-
 // strictDatum is v where RethinkDB wants a datum (val_t::as_datum): a datum
 // or a single selection's document; a table or stream is a type error, not
 // an array (unlike evalCtx.toDatum).
