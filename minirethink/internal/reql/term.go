@@ -2,6 +2,7 @@ package reql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math"
@@ -169,6 +170,149 @@ func isTableSlice(x *streamVal) bool {
 	return x.table != nil && x.rng != nil && x.rng.limit < 0
 }
 
+// Values as RethinkDB's val_t sees them (src/rdb_protocol/val.cc): one
+// name, one printed form and one datum conversion for every term.
+
+// valueRawType is val_t::type_t::name(), the kind of a value as "Expected
+// type X but found Y:" names it.
+func valueRawType(v any) string {
+	switch x := v.(type) {
+	case *dbVal:
+		return "DATABASE"
+	case *tableVal:
+		return "TABLE"
+	case *singleVal:
+		return "SINGLE_SELECTION"
+	case *streamVal:
+		switch {
+		case isTableSlice(x):
+			return "TABLE_SLICE"
+		case x.table != nil:
+			return "SELECTION"
+		}
+		return "SEQUENCE"
+	case *funcVal:
+		return "FUNCTION"
+	case Feed:
+		return "SEQUENCE"
+	}
+	return "DATUM"
+}
+
+// valuePrint is val_t::print(): a datum as JSON, anything else by a short
+// description.
+func valuePrint(v any) string {
+	switch x := v.(type) {
+	case *dbVal:
+		return `db("` + x.name + `")`
+	case *tableVal:
+		return `table("` + x.t.name + `")`
+	case *singleVal:
+		return Print(nullable(x.doc))
+	case *streamVal:
+		if x.table != nil {
+			return "SELECTION ON table(" + x.table.name + ")"
+		}
+	case *funcVal, Feed:
+	default:
+		return Print(v)
+	}
+	return "VALUE " + valueRawType(v)
+}
+
+// truncPrint is trunc_print(): valuePrint cut to 300 bytes.
+func truncPrint(v any) string {
+	const truncLen = 300
+	s := valuePrint(v)
+	if len(s) > truncLen {
+		s = s[:truncLen-3] + "..."
+	}
+	return s
+}
+
+// isDatumValue reports whether v converts to a datum (val_t's
+// is_convertible(DATUM)): datums and single-document selections.
+func isDatumValue(v any) bool {
+	switch v.(type) {
+	case *dbVal, *tableVal, *streamVal, *funcVal, Feed:
+		return false
+	}
+	return true
+}
+
+// asDatum is val_t::as_datum: a datum, or a single selection's document; a
+// table or stream is a type error, not an array (unlike evalCtx.toDatum).
+func asDatum(v any) (any, error) {
+	if sv, ok := v.(*singleVal); ok {
+		return nullable(sv.doc), nil
+	}
+	if !isDatumValue(v) {
+		return nil, valueTypeError("DATUM", v)
+	}
+	return v, nil
+}
+
+// strictDatum evaluates t and requires a datum (asDatum).
+func (ec *evalCtx) strictDatum(t *Term) (any, error) {
+	v, err := ec.eval(t)
+	if err != nil {
+		return nil, err
+	}
+	return asDatum(v)
+}
+
+// valueTypeError is rcheck_literal_type's "Expected type X but found Y:"
+// followed by the value.
+func valueTypeError(want string, v any) *Error {
+	return ErrQueryLogic("Expected type %s but found %s:\n%s", want, valueRawType(v), valuePrint(v))
+}
+
+// typedError is rfail_typed_target on a datum: a failure caused by a null is
+// NON_EXISTENCE (so that default and filter treat it as a missing value),
+// any other QUERY_LOGIC.
+func typedError(culprit any, format string, args ...any) *Error {
+	if culprit == nil {
+		return ErrNonExistence(format, args...)
+	}
+	return ErrQueryLogic(format, args...)
+}
+
+// isNonExistence reports whether err is a runtime NON_EXISTENCE error: a
+// missing field or a null where a value was needed.
+func isNonExistence(err error) bool {
+	var rerr *Error
+	return errors.As(err, &rerr) && rerr.Response == ql2.Response_RUNTIME_ERROR &&
+		rerr.Type == ql2.Response_NON_EXISTENCE
+}
+
+// errArrayLimit is the array_limit error (the default limit; the global
+// option is not honoured).
+func errArrayLimit() *Error {
+	return errRuntime(ql2.Response_RESOURCE_LIMIT, "Array over size limit `%d`.", arrayLimit)
+}
+
+// selectRow is a row of a selection as a single-document selection, so
+// that it can still be written to, or the row itself.
+func selectRow(tb *Table, row any) any {
+	doc, ok := row.(map[string]any)
+	if tb == nil || !ok {
+		return row
+	}
+	return &singleVal{t: tb, pk: doc[tb.primaryKey], doc: doc}
+}
+
+// copyVars copies bound variables for a closure or a lazy evaluation.
+func copyVars(vars map[float64]any) map[float64]any {
+	if len(vars) == 0 {
+		return nil
+	}
+	out := make(map[float64]any, len(vars))
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
+}
+
 // termDef is the implementation of one term type.
 type termDef struct {
 	fn func(ec *evalCtx, t *Term) (any, error)
@@ -324,7 +468,7 @@ func (ec *evalCtx) toDatum(v any) (any, error) {
 				return nil, err
 			}
 			if len(out) >= arrayLimit {
-				return nil, errRuntime(ql2.Response_RESOURCE_LIMIT, "Array over size limit `%d`.", arrayLimit)
+				return nil, errArrayLimit()
 			}
 			out = append(out, row)
 		}

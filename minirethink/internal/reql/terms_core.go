@@ -87,14 +87,7 @@ func makeFunc(ec *evalCtx, t *Term) (any, error) {
 		}
 		params = append(params, n)
 	}
-	var env map[float64]any
-	if len(ec.vars) > 0 {
-		env = make(map[float64]any, len(ec.vars))
-		for k, v := range ec.vars {
-			env[k] = v
-		}
-	}
-	return &funcVal{params: params, body: t.Args[1], env: env}, nil
+	return &funcVal{params: params, body: t.Args[1], env: copyVars(ec.vars)}, nil
 }
 
 func variable(ec *evalCtx, t *Term) (any, error) {

@@ -1,7 +1,6 @@
 package reql
 
 import (
-	"errors"
 	"iter"
 	"slices"
 
@@ -69,12 +68,6 @@ func (ec *evalCtx) inScope(s lazyScope, fn func() error) error {
 	return err
 }
 
-func isNonExistenceError(err error) bool {
-	var rerr *Error
-	return errors.As(err, &rerr) && rerr.Response == ql2.Response_RUNTIME_ERROR &&
-		rerr.Type == ql2.Response_NON_EXISTENCE
-}
-
 // objectOrRows applies objFn to v when it is an object and to each row when
 // it is a sequence, as obj_or_seq_op_impl_t does. name is the term's name in
 // messages.
@@ -116,7 +109,7 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 	perRow := func(row any) (keep bool, out any, err error) {
 		out, err = applyToRow(row)
 		switch {
-		case err != nil && op != rowMap && isNonExistenceError(err):
+		case err != nil && op != rowMap && isNonExistence(err):
 			return false, nil, nil
 		case err != nil:
 			return false, nil, err
@@ -219,7 +212,7 @@ func bracketTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	switch k := key.(type) {
 	case float64:
-		return ec.nthValue(v, k)
+		return ec.nthValue(v, k, "bracket")
 	case string:
 		return ec.objectOrRows(v, "bracket", rowSkipMap, func(obj map[string]any) (any, error) {
 			return fieldOf(obj, k)
@@ -227,79 +220,6 @@ func bracketTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	return nil, typedError(key, "Expected NUMBER or STRING as second argument to `bracket` but found %s.",
 		TypeName(key))
-}
-
-// nthValue is the element at index n (negative from the end) of an array,
-// or of a table or stream, where only -1 counts from the end.
-func (ec *evalCtx) nthValue(v any, index float64) (any, error) {
-	i64, err := datumInteger(index)
-	if err != nil {
-		return nil, err
-	}
-	if i64 < -(1<<31) || i64 >= 1<<31 {
-		return nil, ErrQueryLogic("Integer too large: %d", i64)
-	}
-	n := int(i64)
-	if _, feed := v.(Feed); feed {
-		return nil, ErrUnsupported("Term bracket on a changefeed")
-	}
-	if isDatumValue(v) {
-		d, _ := asDatum(v)
-		arr, ok := d.([]any)
-		if !ok {
-			return nil, datumTypeError("ARRAY", d)
-		}
-		if n < 0 {
-			if -n > len(arr) {
-				return nil, ErrNonExistence("Index out of bounds: %d", n)
-			}
-			n += len(arr)
-		}
-		if n >= len(arr) {
-			return nil, ErrNonExistence("Index out of bounds: %d", n)
-		}
-		return arr[n], nil
-	}
-	if !valueConvertible(v, "STREAM") {
-		return nil, valueTypeError("SEQUENCE", v)
-	}
-	var tb *Table
-	switch x := v.(type) {
-	case *tableVal:
-		tb = x.t
-	case *streamVal:
-		tb = x.table
-	}
-	if n < -1 {
-		return nil, ErrQueryLogic("Cannot use an index < -1 (%d) on a stream.", n)
-	}
-	var last any
-	found := false
-	i := 0
-	for row, err := range ec.rows(v) {
-		if err != nil {
-			return nil, err
-		}
-		if i == n {
-			return selectRow(tb, row), nil
-		}
-		last, found = row, true
-		i++
-	}
-	if n == -1 && found {
-		return selectRow(tb, last), nil
-	}
-	return nil, ErrNonExistence("Index out of bounds: %d", n)
-}
-
-// selectRow is a row of a selection as a single-document selection, so that
-// it can still be written to.
-func selectRow(tb *Table, row any) any {
-	doc, ok := row.(map[string]any)
-	if tb == nil || !ok {
-		return row
-	}
-	return &singleVal{t: tb, pk: doc[tb.primaryKey], doc: doc}
 }
 
 // Paths: the field selectors of has_fields, pluck and without. A path is a
@@ -762,7 +682,7 @@ func pendTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, datumTypeError("ARRAY", ad)
 	}
 	if len(arr)+1 > arrayLimit {
-		return nil, errArrayOverLimit()
+		return nil, errArrayLimit()
 	}
 	if t.Type == ql2.Term_PREPEND {
 		return append([]any{el}, arr...), nil

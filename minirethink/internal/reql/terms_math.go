@@ -83,7 +83,7 @@ func addDatums(lhs, rhs any) (any, error) {
 			return nil, datumTypeError("ARRAY", rhs)
 		}
 		if len(l)+len(r) > arrayLimit {
-			return nil, errArrayOverLimit()
+			return nil, errArrayLimit()
 		}
 		return append(cloneArray(l, len(r)), r...), nil
 	}
@@ -156,7 +156,7 @@ func mulDatums(lhs, rhs any) (any, error) {
 			return []any{}, nil
 		}
 		if int64(len(arr)) > int64(arrayLimit)/n {
-			return nil, errArrayOverLimit()
+			return nil, errArrayLimit()
 		}
 		out := make([]any, 0, int64(len(arr))*n)
 		for range n {
@@ -188,12 +188,6 @@ func divDatums(lhs, rhs any) (any, error) {
 		return nil, ErrQueryLogic("Cannot divide by zero.")
 	}
 	return finiteNumber(l / r)
-}
-
-// errArrayOverLimit is the array_limit error (the default limit; the global
-// option is not honoured).
-func errArrayOverLimit() *Error {
-	return errRuntime(ql2.Response_RESOURCE_LIMIT, "Array over size limit `%d`.", arrayLimit)
 }
 
 // modTerm is integer remainder, with the sign of the dividend as in C.

@@ -50,102 +50,6 @@ func init() {
 // ---------------------------------------------------------------------------
 // Value kinds and RethinkDB's messages about them.
 
-// valKind is RethinkDB's name for the kind of a value (val_t::type_t), as
-// "Expected type X but found Y:" messages use it.
-func valKind(v any) string {
-	switch x := v.(type) {
-	case *dbVal:
-		return "DATABASE"
-	case *tableVal:
-		return "TABLE"
-	case *singleVal:
-		return "SINGLE_SELECTION"
-	case *streamVal:
-		switch {
-		case isTableSlice(x):
-			return "TABLE_SLICE"
-		case x.table != nil:
-			return "SELECTION"
-		}
-		return "SEQUENCE"
-	case *funcVal:
-		return "FUNCTION"
-	case Feed:
-		return "SEQUENCE"
-	}
-	return "DATUM"
-}
-
-// valPrint is how RethinkDB prints a value after such a message.
-func valPrint(v any) string {
-	switch x := v.(type) {
-	case *dbVal:
-		return `db("` + x.name + `")`
-	case *tableVal:
-		return `table("` + x.t.name + `")`
-	case *singleVal:
-		if x.doc == nil {
-			return "null"
-		}
-		return Print(x.doc)
-	case *streamVal:
-		if x.table != nil {
-			return "SELECTION ON table(" + x.table.name + ")"
-		}
-		return "VALUE SEQUENCE"
-	case *funcVal, Feed:
-		return "VALUE " + valKind(v)
-	}
-	return Print(v)
-}
-
-// typedErr is a type error about v: NON_EXISTENCE when v is null (so that
-// filter and default treat it as a missing value), QUERY_LOGIC otherwise.
-func typedErr(v any, format string, args ...any) *Error {
-	if v == nil {
-		return ErrNonExistence(format, args...)
-	}
-	return ErrQueryLogic(format, args...)
-}
-
-// kindError is RethinkDB's "Expected type TABLE but found SELECTION:
-// SELECTION ON table(players)".
-func kindError(want string, v any) *Error {
-	return typedErr(v, "Expected type %s but found %s:\n%s", want, valKind(v), valPrint(v))
-}
-
-// strictDatum is v where RethinkDB wants a datum (val_t::as_datum): a datum
-// or a single selection's document; a table or stream is a type error, not
-// an array (unlike evalCtx.toDatum).
-func strictDatum(v any) (any, error) {
-	switch x := v.(type) {
-	case *singleVal:
-		if x.doc == nil {
-			return nil, nil
-		}
-		return x.doc, nil
-	case *dbVal, *tableVal, *streamVal, *funcVal, Feed:
-		return nil, kindError("DATUM", v)
-	}
-	return v, nil
-}
-
-func (ec *evalCtx) strictDatumArg(t *Term) (any, error) {
-	v, err := ec.eval(t)
-	if err != nil {
-		return nil, err
-	}
-	return strictDatum(v)
-}
-
-// isNonExistence reports whether err is a runtime NON_EXISTENCE error: a
-// missing field or a null where a value was needed.
-func isNonExistence(err error) bool {
-	var rerr *Error
-	return errors.As(err, &rerr) && rerr.Response == ql2.Response_RUNTIME_ERROR &&
-		rerr.Type == ql2.Response_NON_EXISTENCE
-}
-
 // ---------------------------------------------------------------------------
 // Sequences in and out.
 
@@ -169,11 +73,11 @@ func (ec *evalCtx) seqArg(v any) (seqIn, error) {
 	case []any:
 		return seqIn{isArr: true, arr: x, seq: ec.rows(x)}, nil
 	case *singleVal, *dbVal, *funcVal:
-		return seqIn{}, kindError("SEQUENCE", v)
+		return seqIn{}, valueTypeError("SEQUENCE", v)
 	case Feed:
 		return seqIn{}, ErrUnsupported("Transforming a changefeed (`filter`, `map`, `limit`, ... after `changes`)")
 	}
-	return seqIn{}, typedErr(v, "Cannot convert %s to SEQUENCE", TypeName(v))
+	return seqIn{}, typedError(v, "Cannot convert %s to SEQUENCE", TypeName(v))
 }
 
 // seqOut is the value of a term that transformed in into seq: an array for
@@ -201,10 +105,6 @@ func collectRows(seq iter.Seq2[any, error]) ([]any, error) {
 		out = append(out, row)
 	}
 	return out, nil
-}
-
-func errArrayLimit() *Error {
-	return errRuntime(ql2.Response_RESOURCE_LIMIT, "Array over size limit `%d`.", arrayLimit)
 }
 
 // interruptEvery is how many rows a long walk reads between two looks at
@@ -351,7 +251,7 @@ func getAllTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	tv, ok := v.(*tableVal)
 	if !ok {
-		return nil, kindError("TABLE", v)
+		return nil, valueTypeError("TABLE", v)
 	}
 	tb := tv.t
 	name, err := ec.optString(t, "index", tb.primaryKey)
@@ -366,7 +266,7 @@ func getAllTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	var keys []wanted
 	for _, a := range t.Args[1:] {
-		k, err := ec.strictDatumArg(a)
+		k, err := ec.strictDatum(a)
 		if err != nil {
 			return nil, err
 		}
@@ -449,7 +349,7 @@ func (ec *evalCtx) between(t *Term, nullUnbounded bool) (any, error) {
 	}
 	sl, ok := tableSliceOf(v)
 	if !ok {
-		return nil, kindError("TABLE_SLICE", v)
+		return nil, valueTypeError("TABLE_SLICE", v)
 	}
 	leftOpen, err := ec.boundIsOpen(t, "left_bound", false)
 	if err != nil {
@@ -461,7 +361,7 @@ func (ec *evalCtx) between(t *Term, nullUnbounded bool) (any, error) {
 	}
 	var bounds [2]any
 	for i, unbounded := range [2]any{minVal{}, maxVal{}} {
-		b, err := ec.strictDatumArg(t.Args[1+i])
+		b, err := ec.strictDatum(t.Args[1+i])
 		if err != nil {
 			return nil, err
 		}
@@ -562,8 +462,8 @@ func (ec *evalCtx) orderKeys(t *Term) ([]orderKey, error) {
 		case string:
 			k.field = x
 		default:
-			if _, err := strictDatum(v); err != nil {
-				return nil, kindError("FUNCTION", v)
+			if _, err := asDatum(v); err != nil {
+				return nil, valueTypeError("FUNCTION", v)
 			}
 			return nil, ErrUnsupported("An `order_by` key that is neither a field name nor a function")
 		}
@@ -697,7 +597,7 @@ func (ec *evalCtx) sortValue(k orderKey, row any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return strictDatum(v)
+	return asDatum(v)
 }
 
 // bracketField is row(field) on a row, as order_by's field shortcut reads it.
@@ -712,7 +612,7 @@ func bracketField(row any, field string) (any, error) {
 	case []any:
 		return nil, ErrUnsupported("Ordering arrays by a field name")
 	}
-	return nil, typedErr(row, "Cannot perform bracket on a non-object non-sequence `%s`.", Print(row))
+	return nil, typedError(row, "Cannot perform bracket on a non-object non-sequence `%s`.", Print(row))
 }
 
 // sortInMemory is order_by without an index: all rows read, at most the
@@ -930,7 +830,7 @@ func (ec *evalCtx) sliceValue(v any, l int64, leftOpen bool, r int64, rightOpen 
 	case Feed:
 		return nil, ErrUnsupported("Transforming a changefeed (`filter`, `map`, `limit`, ... after `changes`)")
 	}
-	d, err := strictDatum(v)
+	d, err := asDatum(v)
 	if err != nil {
 		return nil, err
 	}
@@ -1027,70 +927,84 @@ func (ec *evalCtx) sliceStream(v any, l int64, leftOpen bool, r int64, rightOpen
 	return seqOut(in, takeRows(in.seq, int(min(lo, math.MaxInt32)), n), true)
 }
 
+// nthTerm is nth_term_impl (arr.cc), which bracket with a number shares.
 func nthTerm(ec *evalCtx, t *Term) (any, error) {
 	v, err := ec.eval(t.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	n, err := ec.integer(t.Args[1])
+	d, err := ec.strictDatum(t.Args[1])
 	if err != nil {
 		return nil, err
 	}
-	switch v.(type) {
-	case *tableVal, *streamVal, *dbVal, *funcVal, Feed:
-	default:
-		d, err := strictDatum(v)
-		if err != nil {
-			return nil, err
-		}
+	n, err := datumNumber(d)
+	if err != nil {
+		return nil, err
+	}
+	return ec.nthValue(v, n, "nth")
+}
+
+// nthValue is the element at index n (negative from the end) of an array,
+// or of a table or stream, where only -1 counts from the end.
+func (ec *evalCtx) nthValue(v any, index float64, name string) (any, error) {
+	i64, err := datumInteger(index)
+	if err != nil {
+		return nil, err
+	}
+	if i64 < -(1<<31) || i64 >= 1<<31 {
+		return nil, ErrQueryLogic("Integer too large: %d", i64)
+	}
+	n := int(i64)
+	if _, feed := v.(Feed); feed {
+		return nil, ErrUnsupported("Term " + name + " on a changefeed")
+	}
+	if isDatumValue(v) {
+		d, _ := asDatum(v)
 		arr, ok := d.([]any)
 		if !ok {
-			return nil, typedErr(d, "Expected type ARRAY but found %s.", TypeName(d))
+			return nil, datumTypeError("ARRAY", d)
 		}
-		i := n
-		if i < 0 {
-			if -i > len(arr) {
+		if n < 0 {
+			if -n > len(arr) {
 				return nil, ErrNonExistence("Index out of bounds: %d", n)
 			}
-			i += len(arr)
+			n += len(arr)
 		}
-		if i >= len(arr) {
-			return nil, ErrNonExistence("Index out of bounds: %d", i)
+		if n >= len(arr) {
+			return nil, ErrNonExistence("Index out of bounds: %d", n)
 		}
-		return arr[i], nil
+		return arr[n], nil
 	}
-	in, err := ec.seqArg(v)
-	if err != nil {
-		return nil, err
+	if !valueConvertible(v, "STREAM") {
+		return nil, valueTypeError("SEQUENCE", v)
+	}
+	var tb *Table
+	switch x := v.(type) {
+	case *tableVal:
+		tb = x.t
+	case *streamVal:
+		tb = x.table
 	}
 	if n < -1 {
 		return nil, ErrQueryLogic("Cannot use an index < -1 (%d) on a stream.", n)
 	}
 	var last any
-	found, i := false, 0
-	for row, err := range in.seq {
+	found := false
+	i := 0
+	for row, err := range ec.rows(v) {
 		if err != nil {
 			return nil, err
 		}
 		if i == n {
-			return selectedRow(in.table, row), nil
+			return selectRow(tb, row), nil
 		}
 		last, found = row, true
 		i++
 	}
 	if n == -1 && found {
-		return selectedRow(in.table, last), nil
+		return selectRow(tb, last), nil
 	}
 	return nil, ErrNonExistence("Index out of bounds: %d", n)
-}
-
-// selectedRow is a row of a selection as a SELECTION<OBJECT>, so writes
-// may follow, or the row itself.
-func selectedRow(tb *Table, row any) any {
-	if doc, ok := row.(map[string]any); ok && tb != nil {
-		return &singleVal{t: tb, pk: doc[tb.primaryKey], doc: doc}
-	}
-	return row
 }
 
 // ---------------------------------------------------------------------------
@@ -1105,7 +1019,7 @@ func countTerm(ec *evalCtx, t *Term) (any, error) {
 		if tv, ok := v.(*tableVal); ok {
 			return float64(tv.t.Len()), nil
 		}
-		if d, err := strictDatum(v); err == nil {
+		if d, err := asDatum(v); err == nil {
 			switch x := d.(type) {
 			case string:
 				return float64(utf8.RuneCountInString(x)), nil
@@ -1139,7 +1053,7 @@ func countTerm(ec *evalCtx, t *Term) (any, error) {
 	if f, ok := w.(*funcVal); ok {
 		return countRows(ec, in.seq, func(row any) (bool, error) { return ec.filterRow(f, nil, row) })
 	}
-	want, err := strictDatum(w)
+	want, err := asDatum(w)
 	if err != nil {
 		return nil, err
 	}
@@ -1239,17 +1153,6 @@ func filterTerm(ec *evalCtx, t *Term) (any, error) {
 	return seqOut(in, seq, true)
 }
 
-func copyVars(vars map[float64]any) map[float64]any {
-	if len(vars) == 0 {
-		return nil
-	}
-	out := make(map[float64]any, len(vars))
-	for k, v := range vars {
-		out[k] = v
-	}
-	return out
-}
-
 // filterPredicate is filter's second argument: a function, or a value
 // taken as a function returning it.
 func (ec *evalCtx) filterPredicate(t *Term) (*funcVal, error) {
@@ -1260,9 +1163,9 @@ func (ec *evalCtx) filterPredicate(t *Term) (*funcVal, error) {
 	if f, ok := v.(*funcVal); ok {
 		return f, nil
 	}
-	d, err := strictDatum(v)
+	d, err := asDatum(v)
 	if err != nil {
-		return nil, kindError("FUNCTION", v)
+		return nil, valueTypeError("FUNCTION", v)
 	}
 	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: d}}, nil
 }
@@ -1282,20 +1185,16 @@ func (ec *evalCtx) filterRow(pred, def *funcVal, row any) (bool, error) {
 	dv, derr := ec.call(def)
 	if derr == nil {
 		var d any
-		if d, derr = strictDatum(dv); derr == nil {
+		if d, derr = asDatum(dv); derr == nil {
 			return datumTruthy(d), nil
 		}
 	}
 	var rerr *Error
-	if errors.As(derr, &rerr) && rerr.Response == ql2.Response_RUNTIME_ERROR && rerr.Msg == emptyErrorMsg {
+	if errors.As(derr, &rerr) && rerr.Response == ql2.Response_RUNTIME_ERROR && rerr.Msg == emptyRErrorMsg {
 		return false, err
 	}
 	return false, derr
 }
-
-// emptyErrorMsg is r.error() without a message; as a filter default it
-// means "raise the error the predicate met".
-const emptyErrorMsg = "Empty ERROR term outside a default block."
 
 // applyPredicate runs a filter predicate on row. An object literal (or a
 // function whose body is one) matches fields, nested objects recursively;
@@ -1311,7 +1210,7 @@ func (ec *evalCtx) applyPredicate(pred *funcVal, row any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	d, err := strictDatum(res)
+	d, err := asDatum(res)
 	if err != nil {
 		return false, err
 	}
@@ -1327,7 +1226,7 @@ func (ec *evalCtx) applyPredicate(pred *funcVal, row any) (bool, error) {
 func filterMatch(pred map[string]any, value any) (bool, error) {
 	obj, ok := value.(map[string]any)
 	if !ok {
-		return false, typedErr(value, "Expected type OBJECT but found %s.", TypeName(value))
+		return false, typedError(value, "Expected type OBJECT but found %s.", TypeName(value))
 	}
 	for _, k := range sortedKeys(pred) {
 		want := pred[k]
@@ -1372,7 +1271,7 @@ func mapTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	f, ok := fv.(*funcVal)
 	if !ok {
-		return nil, kindError("FUNCTION", fv)
+		return nil, valueTypeError("FUNCTION", fv)
 	}
 	if n := len(f.params); f.params != nil && n != 0 && n != nseq {
 		was := " was"
@@ -1390,7 +1289,7 @@ func mapTerm(ec *evalCtx, t *Term) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return strictDatum(v)
+		return asDatum(v)
 	}
 	if nseq == 1 {
 		seq := func(yield func(any, error) bool) {

@@ -177,14 +177,7 @@ func (ec *evalCtx) writeFunction(t *Term) (*funcVal, error) {
 	if t.Type == ql2.Term_FUNC {
 		return ec.function(t)
 	}
-	var env map[float64]any
-	if len(ec.vars) > 0 {
-		env = make(map[float64]any, len(ec.vars))
-		for k, v := range ec.vars {
-			env[k] = v
-		}
-	}
-	return &funcVal{body: t, env: env}, nil
+	return &funcVal{body: t, env: copyVars(ec.vars)}, nil
 }
 
 // nonDeterministicTerm reports whether t contains a term whose value may
