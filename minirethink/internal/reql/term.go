@@ -262,9 +262,14 @@ func (ec *evalCtx) strictDatum(t *Term) (any, error) {
 }
 
 // valueTypeError is rcheck_literal_type's "Expected type X but found Y:"
-// followed by the value.
+// followed by the value: typed like any error about a datum when v is one
+// (a missing document is NON_EXISTENCE), QUERY_LOGIC otherwise.
 func valueTypeError(want string, v any) *Error {
-	return ErrQueryLogic("Expected type %s but found %s:\n%s", want, valueRawType(v), valuePrint(v))
+	var culprit any = v
+	if isDatumValue(v) {
+		culprit, _ = asDatum(v)
+	}
+	return typedError(culprit, "Expected type %s but found %s:\n%s", want, valueRawType(v), valuePrint(v))
 }
 
 // typedError is rfail_typed_target on a datum: a failure caused by a null is
@@ -477,7 +482,7 @@ func (ec *evalCtx) toDatum(v any) (any, error) {
 		}
 		return out, nil
 	case *dbVal, *funcVal, Feed:
-		return nil, ErrQueryLogic("Expected type DATUM but found %s.", typeName(v))
+		return nil, valueTypeError("DATUM", v)
 	}
 	return v, nil
 }
@@ -578,9 +583,18 @@ func (ec *evalCtx) object(t *Term) (map[string]any, error) {
 	return o, nil
 }
 
-// expected is RethinkDB's type error: "Expected type NUMBER but found STRING."
+// expected is datum_t::check_type's error about a datum: "Expected type
+// NUMBER but found STRING.", NON_EXISTENCE when the datum is null. A value
+// that is not a datum (a table where a number was wanted) gets
+// valueTypeError's message instead, as val_t::as_datum would give it.
 func expected(want string, got any) *Error {
-	return ErrQueryLogic("Expected type %s but found %s.", want, typeName(got))
+	if !isDatumValue(got) {
+		return valueTypeError("DATUM", got)
+	}
+	if sv, ok := got.(*singleVal); ok {
+		got = nullable(sv.doc)
+	}
+	return typedError(got, "Expected type %s but found %s.", want, TypeName(got))
 }
 
 // optString returns a string optarg, or def when absent.
@@ -657,7 +671,7 @@ func (ec *evalCtx) tableArg(t *Term) (*Table, error) {
 	}
 	tv, ok := v.(*tableVal)
 	if !ok {
-		return nil, expected("TABLE", v)
+		return nil, valueTypeError("TABLE", v)
 	}
 	return tv.t, nil
 }

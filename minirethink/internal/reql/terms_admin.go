@@ -89,7 +89,7 @@ func (ec *evalCtx) dbTermName(t *Term) (string, error) {
 	}
 	d, ok := v.(*dbVal)
 	if !ok {
-		return "", expected("DATABASE", v)
+		return "", valueTypeError("DATABASE", v)
 	}
 	return d.name, ec.dbExists(d.name)
 }
@@ -524,7 +524,7 @@ func waitTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	if !isDB {
 		if _, ok := target.(*tableVal); !ok {
-			return nil, expected("TABLE", target)
+			return nil, valueTypeError("TABLE", target)
 		}
 		return map[string]any{"ready": 1.0}, nil
 	}
@@ -616,15 +616,8 @@ func (ec *evalCtx) indexFunction(t *Term) (*funcVal, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch x := v.(type) {
-	case *funcVal:
-		return x, nil
-	case *tableVal:
-		return nil, ErrQueryLogic("Expected type FUNCTION but found TABLE:\ntable(\"%s\")", x.t.name)
-	case *dbVal:
-		return nil, ErrQueryLogic("Expected type FUNCTION but found DATABASE:\ndb(\"%s\")", x.name)
-	case *singleVal, *streamVal, Feed:
-		return nil, expected("FUNCTION", v)
+	if f, ok := v.(*funcVal); ok {
+		return f, nil
 	}
 	if o, ok := v.(map[string]any); ok && rank(o) == rankBinary {
 		data, _ := o["data"].(string)
@@ -638,7 +631,7 @@ func (ec *evalCtx) indexFunction(t *Term) (*funcVal, error) {
 		return nil, ErrQueryLogic("Cannot create an sindex except from a reql_index_function returned from " +
 			"`index_status` in the field `function`.")
 	}
-	return nil, ErrQueryLogic("Expected type FUNCTION but found DATUM:\n%s", Print(v))
+	return nil, valueTypeError("FUNCTION", v)
 }
 
 // optTruthy reads a boolean option the way RethinkDB's as_bool does:

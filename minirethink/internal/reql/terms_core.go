@@ -130,7 +130,7 @@ func table(ec *evalCtx, t *Term) (any, error) {
 		}
 		d, ok := v.(*dbVal)
 		if !ok {
-			return nil, expected("DATABASE", v)
+			return nil, valueTypeError("DATABASE", v)
 		}
 		dbName, nameArg = d.name, t.Args[1]
 	}

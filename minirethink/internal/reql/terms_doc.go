@@ -679,7 +679,7 @@ func pendTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	arr, ok := ad.([]any)
 	if !ok {
-		return nil, datumTypeError("ARRAY", ad)
+		return nil, expected("ARRAY", ad)
 	}
 	if len(arr)+1 > arrayLimit {
 		return nil, errArrayLimit()

@@ -48,17 +48,11 @@ func init() {
 	// exactly.
 }
 
-// datumTypeError is datum_t::check_type's "Expected type NUMBER but found
-// STRING.".
-func datumTypeError(want string, got any) *Error {
-	return typedError(got, "Expected type %s but found %s.", want, TypeName(got))
-}
-
 // datumNumber is datum_t::as_num.
 func datumNumber(d any) (float64, error) {
 	f, ok := d.(float64)
 	if !ok {
-		return 0, datumTypeError("NUMBER", d)
+		return 0, expected("NUMBER", d)
 	}
 	return f, nil
 }
@@ -67,7 +61,7 @@ func datumNumber(d any) (float64, error) {
 func datumString(d any) (string, error) {
 	s, ok := d.(string)
 	if !ok {
-		return "", datumTypeError("STRING", d)
+		return "", expected("STRING", d)
 	}
 	return s, nil
 }
@@ -521,7 +515,7 @@ func (ec *evalCtx) pairsToObject(v any) (any, error) {
 		}
 		pair, ok := row.([]any)
 		if !ok {
-			return nil, datumTypeError("ARRAY", row)
+			return nil, expected("ARRAY", row)
 		}
 		if len(pair) != 2 {
 			return nil, ErrQueryLogic("Expected array of size 2, but got size %d.", len(pair))
@@ -627,7 +621,7 @@ func timeEpoch(d any) (any, error) {
 	case !isObj || !isPtype:
 		return nil, ErrQueryLogic("Not a TIME pseudotype: `%s`.", truncPrint(d))
 	case rank(o) == rankBinary:
-		return nil, datumTypeError("OBJECT", d)
+		return nil, expected("OBJECT", d)
 	}
 	e, ok := o["epoch_time"]
 	if !ok {

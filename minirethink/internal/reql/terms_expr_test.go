@@ -448,3 +448,37 @@ func TestMinvalMaxvalTypeNames(t *testing.T) {
 		},
 	})
 }
+
+// A type error whose culprit is null is NON_EXISTENCE (rfail_typed_target
+// and exc_type in RethinkDB's error.cc), so that default catches it; a
+// value that is not a datum where one is needed is rcheck_literal_type's
+// "Expected type X but found Y:" with the value printed (val.cc).
+func TestTypeErrorsOnNull(t *testing.T) {
+	m, _ := writeTestEngine(t, obj("id", "a"))
+	missing := `[16,[` + playersTable + `,"zz"]]`
+	runExprCases(t, m, []exprCase{
+		{
+			name: "null as a limit", query: `[71,[[2,[1]],null]]`,
+			errType: nonExistErr, errMsg: "Expected type NUMBER but found NULL.",
+		},
+		{name: "default catches it", query: `[92,[[71,[[2,[1]],null]],5]]`, want: 5.0},
+		{
+			name: "null as a database name", query: `[14,[null]]`,
+			errType: nonExistErr, errMsg: "Expected type STRING but found NULL.",
+		},
+		{
+			name: "missing document as a table", query: `[16,[` + missing + `,"a"]]`,
+			errType: nonExistErr, errMsg: "Expected type TABLE but found SINGLE_SELECTION:\nnull",
+		},
+		{
+			name: "string as a table", query: `[16,["players","a"]]`,
+			errType: logicErr, errMsg: "Expected type TABLE but found DATUM:\n\"players\"",
+		},
+		{
+			name: "database in an array", query: `[2,[[14,["test"]]]]`,
+			errType: logicErr, errMsg: "Expected type DATUM but found DATABASE:\ndb(\"test\")",
+		},
+		// filter skips a row whose test fails with NON_EXISTENCE.
+		{name: "null filter row", query: `[39,[[2,[null]],{"a":1}]]`, want: []any{}},
+	})
+}

@@ -80,14 +80,14 @@ func addDatums(lhs, rhs any) (any, error) {
 	case []any:
 		r, ok := rhs.([]any)
 		if !ok {
-			return nil, datumTypeError("ARRAY", rhs)
+			return nil, expected("ARRAY", rhs)
 		}
 		if len(l)+len(r) > arrayLimit {
 			return nil, errArrayLimit()
 		}
 		return append(cloneArray(l, len(r)), r...), nil
 	}
-	return nil, datumTypeError("NUMBER", lhs)
+	return nil, expected("NUMBER", lhs)
 }
 
 // subDatums: numbers subtract; a time minus seconds is a time, a time minus

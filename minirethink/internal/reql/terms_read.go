@@ -962,7 +962,7 @@ func (ec *evalCtx) nthValue(v any, index float64, name string) (any, error) {
 		d, _ := asDatum(v)
 		arr, ok := d.([]any)
 		if !ok {
-			return nil, datumTypeError("ARRAY", d)
+			return nil, expected("ARRAY", d)
 		}
 		if n < 0 {
 			if -n > len(arr) {
@@ -1226,7 +1226,7 @@ func (ec *evalCtx) applyPredicate(pred *funcVal, row any) (bool, error) {
 func filterMatch(pred map[string]any, value any) (bool, error) {
 	obj, ok := value.(map[string]any)
 	if !ok {
-		return false, typedError(value, "Expected type OBJECT but found %s.", TypeName(value))
+		return false, expected("OBJECT", value)
 	}
 	for _, k := range sortedKeys(pred) {
 		want := pred[k]

@@ -337,7 +337,7 @@ func (ec *evalCtx) writeTargets(t *Term) (*Table, []writeTarget, error) {
 		return x.t, targets, nil
 	case *streamVal:
 		if x.table == nil {
-			return nil, nil, expected("SELECTION", v)
+			return nil, nil, valueTypeError("SELECTION", v)
 		}
 		var targets []writeTarget
 		for row, err := range x.seq {
@@ -346,13 +346,13 @@ func (ec *evalCtx) writeTargets(t *Term) (*Table, []writeTarget, error) {
 			}
 			doc, ok := row.(map[string]any)
 			if !ok {
-				return nil, nil, expected("SELECTION", v)
+				return nil, nil, valueTypeError("SELECTION", v)
 			}
 			targets = append(targets, writeTarget{pk: doc[x.table.primaryKey]})
 		}
 		return x.table, targets, nil
 	}
-	return nil, nil, expected("SELECTION", v)
+	return nil, nil, valueTypeError("SELECTION", v)
 }
 
 // writeTarget is one document a write is addressed to, by key: the write

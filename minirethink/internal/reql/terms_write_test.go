@@ -324,7 +324,7 @@ func TestWriteQueryErrors(t *testing.T) {
 		{"unknown option", `[53,[` + playersTable + `,{}],{"conflict":"update"}]`,
 			0, ql2.Response_COMPILE_ERROR, "Unrecognized optional argument `conflict`."},
 		{"update of a datum", `[53,[[2,[1]],{}]]`,
-			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Expected type SELECTION but found ARRAY."},
+			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Expected type SELECTION but found DATUM:\n[1]"},
 		{"insert of a number", `[56,[` + playersTable + `,1]]`,
 			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Cannot convert NUMBER to SEQUENCE"},
 	}
