@@ -195,6 +195,20 @@ func isInteger(f float64) bool {
 	return f == math.Trunc(f) && math.Abs(f) <= 1<<53
 }
 
+// checkedInt is checked_convert_to_int (datum.cc): f as an integer, or
+// RethinkDB's error saying why it is not one.
+func checkedInt(f float64) (int64, error) {
+	switch {
+	case f < -(1 << 53):
+		return 0, ErrQueryLogic("Number not an integer (<-2^53): %s", formatReconstructable(f))
+	case f > 1<<53:
+		return 0, ErrQueryLogic("Number not an integer (>2^53): %s", formatReconstructable(f))
+	case f != math.Trunc(f):
+		return 0, ErrQueryLogic("Number not an integer: %s", formatReconstructable(f))
+	}
+	return int64(f), nil
+}
+
 // copyObject returns a shallow copy of m with room for extra keys; datums are
 // immutable, so a shallow copy is enough to build a changed object.
 func copyObject(m map[string]any, extra int) map[string]any {

@@ -139,13 +139,14 @@ func parseQueueSize(raw json.RawMessage) (int, error) {
 	if !ok {
 		return 0, expected("NUMBER", v)
 	}
-	if !isInteger(n) {
-		return 0, ErrQueryLogic("Number not an integer: %s", formatNumber(n))
+	i, err := checkedInt(n)
+	if err != nil {
+		return 0, err
 	}
-	if n < 1 {
-		return 0, ErrQueryLogic("Illegal changefeed queue size `%s`.  (Must be >= 1.)", formatNumber(n))
+	if i < 1 {
+		return 0, ErrQueryLogic("Illegal changefeed queue size `%d`.  (Must be >= 1.)", i)
 	}
-	return int(min(n, 1<<31)), nil
+	return int(min(i, 1<<31)), nil
 }
 
 var _ Engine = (*Memory)(nil)

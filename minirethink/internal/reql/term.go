@@ -541,10 +541,8 @@ func (ec *evalCtx) integer(t *Term) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if !isInteger(f) {
-		return 0, ErrQueryLogic("Number not an integer: %s", formatNumber(f))
-	}
-	return int(f), nil
+	i, err := checkedInt(f)
+	return int(i), err
 }
 
 func (ec *evalCtx) str(t *Term) (string, error) {

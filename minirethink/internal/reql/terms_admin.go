@@ -258,8 +258,8 @@ func (ec *evalCtx) replicaOpts(t *Term) (tableReplicaConfig, error) {
 				if !ok {
 					return c, expected("NUMBER", x[tag])
 				}
-				if !isInteger(n) {
-					return c, ErrQueryLogic("Number not an integer: %s", formatNumber(n))
+				if _, err := checkedInt(n); err != nil {
+					return c, err
 				}
 				if n < 0 {
 					return c, ErrQueryLogic("Can't have a negative number of replicas")
@@ -273,8 +273,8 @@ func (ec *evalCtx) replicaOpts(t *Term) (tableReplicaConfig, error) {
 			if _, ok := t.Opts["nonvoting_replica_tags"]; ok {
 				return c, ErrQueryLogic("`replicas` must be an OBJECT if `nonvoting_replica_tags` is specified.")
 			}
-			if !isInteger(x) {
-				return c, ErrQueryLogic("Number not an integer: %s", formatNumber(x))
+			if _, err := checkedInt(x); err != nil {
+				return c, err
 			}
 			if x < 0 {
 				// RethinkDB reads it as an unsigned size; what it then

@@ -97,7 +97,7 @@ func variable(ec *evalCtx, t *Term) (any, error) {
 	}
 	v, ok := ec.vars[n]
 	if !ok {
-		return nil, ErrCompile("Unrecognized variable %s.", formatNumber(n))
+		return nil, ErrCompile("Unrecognized variable %s.", printNumber(n))
 	}
 	return v, nil
 }

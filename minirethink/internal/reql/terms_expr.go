@@ -72,32 +72,7 @@ func datumInteger(d any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch {
-	case f < -(1 << 53):
-		return 0, ErrQueryLogic("Number not an integer (<-2^53): %s", formatReconstructable(f))
-	case f > 1<<53:
-		return 0, ErrQueryLogic("Number not an integer (>2^53): %s", formatReconstructable(f))
-	case f != math.Trunc(f):
-		return 0, ErrQueryLogic("Number not an integer: %s", formatReconstructable(f))
-	}
-	return int64(f), nil
-}
-
-// formatReconstructable is C's "%.20g", which RethinkDB uses to quote numbers
-// in messages (PR_RECONSTRUCTABLE_DOUBLE): 0.1 is 0.10000000000000000555.
-func formatReconstructable(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		if math.Signbit(f) {
-			return "-nan"
-		}
-		return "nan"
-	}
-	return strconv.FormatFloat(f, 'g', 20, 64)
+	return checkedInt(f)
 }
 
 // finiteNumber is the datum_t(double) constructor, which refuses infinities
@@ -744,75 +719,4 @@ func appendReqlJSON(b []byte, d any) ([]byte, error) {
 		return nil, ErrQueryLogic("Cannot convert `r.maxval` to JSON.")
 	}
 	return nil, ErrQueryLogic("Expected type DATUM but found %s.", typeName(d))
-}
-
-func appendRapidNumber(b []byte, f float64) []byte {
-	negZero := f == 0 && math.Signbit(f)
-	if !negZero && isInteger(f) {
-		return strconv.AppendInt(b, int64(f), 10)
-	}
-	if negZero {
-		return append(b, "-0.0"...)
-	}
-	if f < 0 {
-		b = append(b, '-')
-		f = -f
-	}
-	// The shortest digits and the decimal exponent, then rapidjson's
-	// Prettify: the value is digits × 10^k, 10^(kk-1) <= value < 10^kk.
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, exp, _ := strings.Cut(e, "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	x, _ := strconv.Atoi(exp)
-	length := len(digits)
-	kk := x + 1
-	k := kk - length
-	switch {
-	case k >= 0 && kk <= 21:
-		b = append(b, digits...)
-		b = append(b, strings.Repeat("0", k)...)
-		return append(b, ".0"...)
-	case kk > 0 && kk <= 21:
-		b = append(b, digits[:kk]...)
-		b = append(b, '.')
-		return append(b, digits[kk:]...)
-	case kk > -6 && kk <= 0:
-		b = append(b, "0."...)
-		b = append(b, strings.Repeat("0", -kk)...)
-		return append(b, digits...)
-	case length == 1:
-		b = append(b, digits...)
-	default:
-		b = append(b, digits[0], '.')
-		b = append(b, digits[1:]...)
-	}
-	b = append(b, 'e')
-	return strconv.AppendInt(b, int64(kk-1), 10)
-}
-
-func appendRapidString(b []byte, s string) []byte {
-	const hex = "0123456789ABCDEF"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

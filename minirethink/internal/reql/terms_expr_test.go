@@ -1,6 +1,7 @@
 package reql
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -481,4 +482,34 @@ func TestTypeErrorsOnNull(t *testing.T) {
 		// filter skips a row whose test fails with NON_EXISTENCE.
 		{name: "null filter row", query: `[39,[[2,[null]],{"a":1}]]`, want: []any{}},
 	})
+}
+
+// RethinkDB quotes a number two ways: checked_convert_to_int and the
+// non-finite check use "%.20g" (PR_RECONSTRUCTABLE_DOUBLE), while a datum
+// printed in a message goes through rapidjson, shortest round-trip digits.
+func TestNumbersInMessages(t *testing.T) {
+	m, _ := writeTestEngine(t)
+	runExprCases(t, m, []exprCase{
+		{
+			name: "fraction as a limit", query: `[71,[[2,[1]],0.1]]`,
+			errType: logicErr, errMsg: "Number not an integer: 0.10000000000000000555",
+		},
+		{
+			name: "past 2^53 as a limit", query: `[71,[[2,[1]],9007199254740994]]`,
+			errType: logicErr, errMsg: "Number not an integer (>2^53): 9007199254740994",
+		},
+		{
+			name: "below -2^53 as a skip", query: `[70,[[2,[1]],-1e300]]`,
+			errType: logicErr, errMsg: "Number not an integer (<-2^53): -1.0000000000000000525e+300",
+		},
+		{
+			name: "big number in a printed object", query: `[31,[{"a":1e21,"b":1.5e-7},"c"]]`,
+			errType: nonExistErr, errMsg: "No attribute `c` in object:\n{\n\t\"a\":\t1e21,\n\t\"b\":\t1.5e-7\n}",
+		},
+	})
+	_, err := m.Run(t.Context(), Query{Term: json.RawMessage(`1`),
+		GlobalOpts: map[string]json.RawMessage{"changefeed_queue_size": json.RawMessage(`1e300`)}})
+	var rerr *Error
+	require.ErrorAs(t, err, &rerr)
+	assert.Equal(t, "Number not an integer (>2^53): 1.0000000000000000525e+300", rerr.Msg)
 }
