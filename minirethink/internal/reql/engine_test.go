@@ -64,3 +64,28 @@ func TestCompare(t *testing.T) {
 		}
 	}
 }
+
+// Print is datum_t::print: rapidjson's PrettyWriter with a tab indent, and
+// RethinkDB's change to it, a tab after each key's colon
+// (src/rapidjson/prettywriter.h). Arrays are laid out like objects, one
+// element a line; a string is escaped as rapidjson escapes it, no more.
+func TestPrint(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"number", 1.5, "1.5"},
+		{"string", "a<b>&\u2028é\"\\\n", "\"a<b>&\u2028é\\\"\\\\\\n\""},
+		{"empty array", []any{}, "[]"},
+		{"empty object", map[string]any{}, "{}"},
+		{"array", []any{1.0, 2.0, 3.0}, "[\n\t1,\n\t2,\n\t3\n]"},
+		{"object", obj("b", 1.0, "a", "x"), "{\n\t\"a\":\t\"x\",\n\t\"b\":\t1\n}"},
+		{
+			"nested", obj("a", []any{obj("b", []any{}), []any{1.0}}),
+			"{\n\t\"a\":\t[\n\t\t{\n\t\t\t\"b\":\t[]\n\t\t},\n\t\t[\n\t\t\t1\n\t\t]\n\t]\n}",
+		},
+	} {
+		assert.Equal(t, tc.want, Print(tc.in), tc.name)
+	}
+}

@@ -1,18 +1,23 @@
 package reql
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
 )
 
-// Print renders a datum the way RethinkDB quotes values in error messages:
-// objects on several lines indented with tabs, arrays inline.
+// Print renders a datum the way RethinkDB quotes values in messages
+// (datum_t::print): rapidjson's PrettyWriter indenting with one tab a
+// level, modified by RethinkDB to put a tab after each key's colon
+// (src/rapidjson/prettywriter.h). Arrays and objects alike have one element
+// a line; empty ones are [] and {}.
 //
 //	{
 //		"id":	"a",
-//		"score":	10
+//		"tags":	[
+//			1,
+//			2
+//		]
 //	}
 func Print(v any) string {
 	var b strings.Builder
@@ -20,6 +25,8 @@ func Print(v any) string {
 	return b.String()
 }
 
+// printDatum writes v at nesting level depth: the elements of a container
+// are indented depth tabs, its closing bracket depth-1.
 func printDatum(b *strings.Builder, v any, depth int) {
 	switch x := v.(type) {
 	case nil:
@@ -29,36 +36,31 @@ func printDatum(b *strings.Builder, v any, depth int) {
 	case float64:
 		b.WriteString(printNumber(x))
 	case string:
-		q, _ := json.Marshal(x)
-		b.Write(q)
+		b.Write(appendRapidString(nil, x))
 	case []any:
+		if len(x) == 0 {
+			b.WriteString("[]")
+			return
+		}
 		b.WriteByte('[')
 		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			printDatum(b, e, depth)
+			printElementPrefix(b, i, depth)
+			printDatum(b, e, depth+1)
 		}
-		b.WriteByte(']')
+		printClose(b, ']', depth)
 	case map[string]any:
 		if len(x) == 0 {
 			b.WriteString("{}")
 			return
 		}
-		b.WriteString("{\n")
+		b.WriteByte('{')
 		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				b.WriteString(",\n")
-			}
-			b.WriteString(strings.Repeat("\t", depth))
-			q, _ := json.Marshal(k)
-			b.Write(q)
+			printElementPrefix(b, i, depth)
+			b.Write(appendRapidString(nil, k))
 			b.WriteString(":\t")
 			printDatum(b, x[k], depth+1)
 		}
-		b.WriteString("\n")
-		b.WriteString(strings.Repeat("\t", depth-1))
-		b.WriteByte('}')
+		printClose(b, '}', depth)
 	case minVal:
 		b.WriteString("r.minval")
 	case maxVal:
@@ -66,6 +68,20 @@ func printDatum(b *strings.Builder, v any, depth int) {
 	default:
 		b.WriteString("?")
 	}
+}
+
+func printElementPrefix(b *strings.Builder, i, depth int) {
+	if i > 0 {
+		b.WriteByte(',')
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.Repeat("\t", depth))
+}
+
+func printClose(b *strings.Builder, c byte, depth int) {
+	b.WriteByte('\n')
+	b.WriteString(strings.Repeat("\t", depth-1))
+	b.WriteByte(c)
 }
 
 // Numbers are quoted two ways in RethinkDB's messages: a datum printed as

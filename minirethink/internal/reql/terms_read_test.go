@@ -565,7 +565,7 @@ func TestReadErrors(t *testing.T) {
 		{"between on a selection", between(`[39,[`+nums+`,true]]`, "1", "2", ""), ql2.Response_QUERY_LOGIC,
 			"Expected type TABLE_SLICE but found SELECTION:\nSELECTION ON table(nums)"},
 		{"between on an array", between(`[2,[1]]`, "1", "2", ""), ql2.Response_QUERY_LOGIC,
-			"Expected type TABLE_SLICE but found DATUM:\n[1]"},
+			"Expected type TABLE_SLICE but found DATUM:\n[\n\t1\n]"},
 		{"between on a limit", between(limit(nums, 2), "1", "2", ""), ql2.Response_QUERY_LOGIC,
 			"Expected type TABLE_SLICE but found SELECTION:\nSELECTION ON table(nums)"},
 		{"order_by index on another between's index", orderByIndex(between(players, "1", "7", `{"index":"score"}`), `"id"`),

@@ -324,7 +324,10 @@ func TestWriteQueryErrors(t *testing.T) {
 		{"unknown option", `[53,[` + playersTable + `,{}],{"conflict":"update"}]`,
 			0, ql2.Response_COMPILE_ERROR, "Unrecognized optional argument `conflict`."},
 		{"update of a datum", `[53,[[2,[1]],{}]]`,
-			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Expected type SELECTION but found DATUM:\n[1]"},
+			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Expected type SELECTION but found DATUM:\n[\n\t1\n]"},
+		// As a rethinkdbdash test recorded against a real server shows it.
+		{"update of an array", `[53,[[2,[1,2,3]],{}]]`,
+			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Expected type SELECTION but found DATUM:\n[\n\t1,\n\t2,\n\t3\n]"},
 		{"insert of a number", `[56,[` + playersTable + `,1]]`,
 			ql2.Response_QUERY_LOGIC, ql2.Response_RUNTIME_ERROR, "Cannot convert NUMBER to SEQUENCE"},
 	}
