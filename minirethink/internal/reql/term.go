@@ -626,8 +626,13 @@ func (ec *evalCtx) function(t *Term) (*funcVal, error) {
 	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: v}}, nil
 }
 
-// call applies f to args. A function of one parameter also binds r.row.
+// call applies f to args as func.cc's reql_func_t::call does: a function
+// declared with no parameters takes any arguments and ignores them. A call
+// with one argument also binds r.row.
 func (ec *evalCtx) call(f *funcVal, args ...any) (any, error) {
+	if f.params != nil && len(f.params) == 0 {
+		args = nil
+	}
 	if f.params != nil && len(f.params) != len(args) {
 		return nil, ErrQueryLogic("Expected function with %d argument%s but found function with %d argument%s.",
 			len(args), plural(len(args)), len(f.params), plural(len(f.params)))

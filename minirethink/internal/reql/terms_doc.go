@@ -499,7 +499,7 @@ func mergeTerm(ec *evalCtx, t *Term) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				r, err := ec.callFunction(f, d)
+				r, err := ec.call(f, d)
 				if err != nil {
 					return nil, err
 				}
@@ -647,7 +647,7 @@ func containsTerm(ec *evalCtx, t *Term) (any, error) {
 			}
 		}
 		for i, f := range preds {
-			r, err := ec.callFunction(f, row)
+			r, err := ec.call(f, row)
 			if err != nil {
 				return nil, err
 			}

@@ -107,15 +107,6 @@ func asFunction(v any) (*funcVal, error) {
 	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: d}}, nil
 }
 
-// callFunction applies f as RethinkDB's func_t::call does, where a function
-// declared with no parameters accepts any arguments and ignores them.
-func (ec *evalCtx) callFunction(f *funcVal, args ...any) (any, error) {
-	if f.params != nil && len(f.params) == 0 {
-		args = nil
-	}
-	return ec.call(f, args...)
-}
-
 // Comparison and logic.
 
 func compareTerm(ec *evalCtx, t *Term) (any, error) {
@@ -278,7 +269,7 @@ func defaultTerm(ec *evalCtx, t *Term) (any, error) {
 	def, err := ec.eval(t.Args[1])
 	if err == nil {
 		if f, ok := def.(*funcVal); ok {
-			def, err = ec.callFunction(f, funcArg)
+			def, err = ec.call(f, funcArg)
 		}
 	}
 	if err != nil {
@@ -305,7 +296,7 @@ func funcallTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, err
 	}
 	if len(t.Args) == 1 {
-		return ec.callFunction(f)
+		return ec.call(f)
 	}
 	first, err := ec.eval(t.Args[1])
 	if err != nil {
@@ -322,7 +313,7 @@ func funcallTerm(ec *evalCtx, t *Term) (any, error) {
 	if args[0], err = asDatum(first); err != nil {
 		return nil, err
 	}
-	return ec.callFunction(f, args...)
+	return ec.call(f, args...)
 }
 
 // Types.

@@ -513,3 +513,26 @@ func TestNumbersInMessages(t *testing.T) {
 	require.ErrorAs(t, err, &rerr)
 	assert.Equal(t, "Number not an integer (>2^53): 1.0000000000000000525e+300", rerr.Msg)
 }
+
+// func.cc's reql_func_t::call accepts any arguments for a function declared
+// with none: r.expr([2, 1]).order_by(lambda: 1) and update(lambda: {...})
+// run, the arguments ignored.
+func TestZeroParameterFunctions(t *testing.T) {
+	m, _ := writeTestEngine(t, obj("id", "a"))
+	runExprCases(t, m, []exprCase{
+		{name: "order_by", query: `[41,[[2,[2,1]],[69,[[2,[]],1]]]]`, want: []any{2.0, 1.0}},
+		{name: "funcall with arguments", query: `[64,[[69,[[2,[]],7]],1,2]]`, want: 7.0},
+		{
+			name: "update", query: `[53,[` + playersTable + `,[69,[[2,[]],{"x":1}]]]]`,
+			want: stats(0, 0, 1, 0, 0, 0, nil),
+		},
+		{
+			name: "insert conflict", query: `[56,[` + playersTable + `,{"id":"a"}],{"conflict":[69,[[2,[]],{"id":"a","y":2}]]}]`,
+			want: stats(0, 0, 1, 0, 0, 0, nil),
+		},
+		{
+			name: "two parameters for one argument", query: `[41,[[2,[2,1]],[69,[[2,[1,2]],1]]]]`,
+			errType: logicErr, errMsg: "Expected function with 1 argument but found function with 2 arguments.",
+		},
+	})
+}

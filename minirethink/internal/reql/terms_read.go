@@ -1200,13 +1200,7 @@ func (ec *evalCtx) filterRow(pred, def *funcVal, row any) (bool, error) {
 // function whose body is one) matches fields, nested objects recursively;
 // anything else counts as true unless false or null.
 func (ec *evalCtx) applyPredicate(pred *funcVal, row any) (bool, error) {
-	var res any
-	var err error
-	if pred.params != nil && len(pred.params) == 0 {
-		res, err = ec.call(pred)
-	} else {
-		res, err = ec.call(pred, row)
-	}
+	res, err := ec.call(pred, row)
 	if err != nil {
 		return false, err
 	}
@@ -1282,9 +1276,6 @@ func mapTerm(ec *evalCtx, t *Term) (any, error) {
 			n, plural(n), nseq, was)
 	}
 	apply := func(args ...any) (any, error) {
-		if len(f.params) == 0 && f.params != nil {
-			args = nil
-		}
 		v, err := ec.call(f, args...)
 		if err != nil {
 			return nil, err
