@@ -425,6 +425,13 @@ type evalCtx struct {
 	// deterministic is set while evaluating a write function that must be
 	// deterministic (update/replace without non_atomic).
 	deterministic bool
+	// literalOK is RethinkDB's LITERAL_OK evaluation flag for the next term
+	// eval evaluates, termLiteralOK that of the term eval is starting: only
+	// make_obj (which passes it on to its values) and literal read it,
+	// before they evaluate anything else. merge and update set it
+	// (evalLiteralOK, callLiteralOK); every other term evaluates its
+	// arguments without it, as in RethinkDB.
+	literalOK, termLiteralOK bool
 	// changefeedQueueSize is the query's changefeed_queue_size global
 	// optional argument, 0 when absent.
 	changefeedQueueSize int
@@ -435,6 +442,8 @@ type evalCtx struct {
 
 // eval evaluates a term to a value.
 func (ec *evalCtx) eval(t *Term) (any, error) {
+	literalOK := ec.literalOK
+	ec.literalOK = false
 	if t.Type == ql2.Term_DATUM {
 		return t.Datum, nil
 	}
@@ -445,7 +454,15 @@ func (ec *evalCtx) eval(t *Term) (any, error) {
 	if !ok { // check() already refused it; this keeps eval total
 		return nil, ErrUnsupported(termName(t.Type))
 	}
+	ec.termLiteralOK = literalOK
 	return d.fn(ec, t)
+}
+
+// evalLiteralOK evaluates t with the LITERAL_OK flag: r.literal may appear
+// in it, directly or in the values of an object literal.
+func (ec *evalCtx) evalLiteralOK(t *Term) (any, error) {
+	ec.literalOK = true
+	return ec.eval(t)
 }
 
 // datum evaluates t and requires a datum; streams become arrays (as RethinkDB
@@ -630,6 +647,16 @@ func (ec *evalCtx) function(t *Term) (*funcVal, error) {
 // declared with no parameters takes any arguments and ignores them. A call
 // with one argument also binds r.row.
 func (ec *evalCtx) call(f *funcVal, args ...any) (any, error) {
+	return ec.callFlags(f, false, args)
+}
+
+// callLiteralOK is call with the LITERAL_OK flag for f's body, as merge and
+// update call their functions (func_t::call(env, args, LITERAL_OK)).
+func (ec *evalCtx) callLiteralOK(f *funcVal, args ...any) (any, error) {
+	return ec.callFlags(f, true, args)
+}
+
+func (ec *evalCtx) callFlags(f *funcVal, literalOK bool, args []any) (any, error) {
 	if f.params != nil && len(f.params) == 0 {
 		args = nil
 	}
@@ -649,6 +676,7 @@ func (ec *evalCtx) call(f *funcVal, args ...any) (any, error) {
 	if pushed {
 		ec.implicit = append(ec.implicit, args[0])
 	}
+	ec.literalOK = literalOK
 	v, err := ec.eval(f.body)
 	if pushed {
 		ec.implicit = ec.implicit[:len(ec.implicit)-1]

@@ -31,8 +31,12 @@ func makeArray(ec *evalCtx, t *Term) (any, error) {
 }
 
 func makeObj(ec *evalCtx, t *Term) (any, error) {
+	// make_obj evaluates its values with its own LITERAL_OK flag
+	// (datum_terms.cc), so r.literal may sit in an object inside merge.
+	literalOK := ec.termLiteralOK
 	out := make(map[string]any, len(t.Opts))
 	for k, o := range t.Opts {
+		ec.literalOK = literalOK
 		v, err := ec.datum(o)
 		if err != nil {
 			return nil, err
@@ -63,6 +67,10 @@ func checkPseudoType(o map[string]any) error {
 		if _, ok := o["data"].(string); !ok {
 			return ErrQueryLogic("Invalid binary pseudotype: lacking `data` key.")
 		}
+	case "LITERAL":
+		// Only r.literal builds one, where it is allowed; an object that
+		// says it is one is refused (datum_t::maybe_sanitize_ptype).
+		return ErrQueryLogic("%s", strayLiteralMsg)
 	default:
 		return ErrUnsupported("The pseudo-type " + Print(pt))
 	}

@@ -487,7 +487,7 @@ func mergeTerm(ec *evalCtx, t *Term) (any, error) {
 	return ec.objectOrRows(v, "merge", rowMap, func(obj map[string]any) (any, error) {
 		var d any = obj
 		for _, a := range t.Args[1:] {
-			av, err := ec.eval(a)
+			av, err := ec.evalLiteralOK(a)
 			if err != nil {
 				return nil, err
 			}
@@ -499,7 +499,7 @@ func mergeTerm(ec *evalCtx, t *Term) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				r, err := ec.call(f, d)
+				r, err := ec.callLiteralOK(f, d)
 				if err != nil {
 					return nil, err
 				}
@@ -512,9 +512,8 @@ func mergeTerm(ec *evalCtx, t *Term) (any, error) {
 					return nil, ErrQueryLogic("Cannot merge objects of type `%s`.", TypeName(o))
 				}
 			}
-			d = mergeDatum(d, patch)
-			if _, lit := literalValue(d); lit {
-				return nil, ErrQueryLogic("%s", strayLiteralMsg)
+			if d, err = mergeChecked(d, patch); err != nil {
+				return nil, err
 			}
 		}
 		return d, nil

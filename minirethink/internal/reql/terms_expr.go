@@ -630,16 +630,18 @@ func uuidTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 // literalTerm builds the LITERAL pseudo-type that merge and update read (see
-// mergeDatum).
+// mergeDatum). Anywhere else it is refused, and its own argument is
+// evaluated without LITERAL_OK, so literals cannot nest (literal_term_t in
+// obj_or_seq.cc).
 func literalTerm(ec *evalCtx, t *Term) (any, error) {
+	if !ec.termLiteralOK {
+		return nil, ErrQueryLogic("%s", strayLiteralMsg)
+	}
 	lit := map[string]any{"$reql_type$": "LITERAL"}
 	if len(t.Args) == 1 {
 		d, err := ec.strictDatum(t.Args[0])
 		if err != nil {
 			return nil, err
-		}
-		if containsLiteral(d) {
-			return nil, ErrQueryLogic("%s", strayLiteralMsg)
 		}
 		lit["value"] = d
 	}

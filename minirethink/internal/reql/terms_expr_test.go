@@ -403,12 +403,9 @@ func TestUUIDAndLiteral(t *testing.T) {
 			name: "uuid of a number", query: `[169,[1]]`,
 			errType: logicErr, errMsg: "Expected type STRING but found NUMBER.",
 		},
-		{name: "literal", query: `[137,[1]]`, want: obj("$reql_type$", "LITERAL", "value", 1.0)},
-		{name: "empty literal", query: `[137,[]]`, want: obj("$reql_type$", "LITERAL")},
-		{
-			name: "literal in a literal", query: `[137,[{"a":[137,[1]]}]]`, errType: logicErr,
-			errMsg: "Stray literal keyword found: literal is only legal inside of the object passed to merge or update and cannot nest inside other literals.",
-		},
+		{name: "literal", query: `[137,[1]]`, errType: logicErr, errMsg: strayLiteralMsg},
+		{name: "empty literal", query: `[137,[]]`, errType: logicErr, errMsg: strayLiteralMsg},
+		{name: "literal in a literal", query: `[137,[{"a":[137,[1]]}]]`, errType: logicErr, errMsg: strayLiteralMsg},
 	})
 	res, err := run(t, m, `[169,[]]`)
 	require.NoError(t, err)
@@ -535,4 +532,44 @@ func TestZeroParameterFunctions(t *testing.T) {
 			errType: logicErr, errMsg: "Expected function with 1 argument but found function with 2 arguments.",
 		},
 	})
+}
+
+// r.literal is only legal where RethinkDB evaluates with LITERAL_OK: merge's
+// arguments and the results of its functions, update's argument and the
+// results of its function, and the values of an object literal there
+// (make_obj passes the flag on, nothing else does). obj_or_seq.cc's
+// literal_term_t refuses it anywhere else, and datum_t's ptype check
+// refuses a LITERAL object nothing allowed (datum.cc).
+func TestStrayLiteral(t *testing.T) {
+	m, _ := writeTestEngine(t, obj("id", "a", "n", obj("x", 1.0)))
+	lit := func(v string) string { return `[137,[` + v + `]]` }
+	stray := func(name, query string) exprCase {
+		return exprCase{name: name, query: query, errType: logicErr, errMsg: strayLiteralMsg}
+	}
+	runExprCases(t, m, []exprCase{
+		stray("in an object", `{"a":`+lit("1")+`}`),
+		stray("in an array in merge", `[35,[{"a":1},{"b":[2,[`+lit("1")+`]]}]]`),
+		stray("through branch in merge", `[35,[{"a":1},[65,[true,{"b":`+lit("2")+`},{}]]]]`),
+		stray("nested in merge", `[35,[{"a":1},{"b":`+lit(`{"c":`+lit("1")+`}`)+`}]]`),
+		stray("a LITERAL object", `{"$reql_type$":"LITERAL","value":1}`),
+		stray("in insert", `[56,[`+playersTable+`,{"id":"b","x":`+lit("1")+`}]]`),
+		{
+			name: "in a merge function", query: `[35,[{"a":{"x":1}},[69,[[2,[1]],{"a":` + lit(`{"y":2}`) + `}]]]]`,
+			want: obj("a", obj("y", 2.0)),
+		},
+		{name: "in update", query: `[53,[` + playersTable + `,{"n":` + lit(`{"y":1}`) + `}]]`, want: stats(0, 0, 1, 0, 0, 0, nil)},
+		{
+			name: "in replace", query: `[55,[` + playersTable + `,[69,[[2,[1]],{"id":"a","x":` + lit("1") + `}]]]]`,
+			want: stats(0, 0, 0, 0, 0, 1, obj("first_error", strayLiteralMsg)),
+		},
+		{
+			name: "update to a non-object", query: `[53,[` + playersTable + `,[69,[[2,[1]],1]]]]`,
+			want: stats(0, 0, 0, 0, 0, 1, obj("first_error", "Inserted value must be an OBJECT (got NUMBER):\n1")),
+		},
+		{
+			name: "update to a literal", query: `[53,[` + playersTable + `,` + lit(`{"y":1}`) + `]]`,
+			want: stats(0, 0, 0, 0, 0, 1, obj("first_error", strayLiteralMsg)),
+		},
+	})
+	assert.Equal(t, obj("id", "a", "n", obj("y", 1.0)), runAtom(t, m, `[16,[`+playersTable+`,"a"]]`))
 }

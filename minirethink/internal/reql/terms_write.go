@@ -411,19 +411,21 @@ func updateTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		det := ec.deterministic
 		ec.deterministic = !nonAtomic
-		v, err := ec.callDatum(fn, old)
+		r, err := ec.callLiteralOK(fn, old)
 		ec.deterministic = det
+		if err != nil {
+			return nil, err
+		}
+		v, err := ec.toDatum(r)
 		if err != nil {
 			return nil, err
 		}
 		if v == nil {
 			return old, nil
 		}
-		patch, ok := v.(map[string]any)
-		if !ok || rank(patch) != rankObject {
-			return nil, expected("OBJECT", v)
-		}
-		return mergeDatum(old, patch), nil
+		// As rewrites.cc's old.merge(new): a non-object replaces the
+		// document, and replaceDoc refuses it.
+		return mergeChecked(old, v)
 	})
 }
 
@@ -609,6 +611,17 @@ func mergeDatum(base, patch any) any {
 		}
 	}
 	return out
+}
+
+// mergeChecked is datum_t::merge and the pseudo-type check every object it
+// builds goes through: a literal merged at the top level leaves a LITERAL
+// object, which is the stray literal error.
+func mergeChecked(base, patch any) (any, error) {
+	d := mergeDatum(base, patch)
+	if _, lit := literalValue(d); lit {
+		return nil, ErrQueryLogic("%s", strayLiteralMsg)
+	}
+	return d, nil
 }
 
 type literal struct{ v any }
