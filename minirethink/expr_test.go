@@ -127,6 +127,11 @@ func TestExpressionErrors(t *testing.T) {
 		err = r.Expr("a").Field("b").Exec(s)
 		require.ErrorAs(t, err, &logic)
 		assert.Contains(t, err.Error(), "rethinkdb: Cannot perform get_field on a non-object non-sequence `\"a\"`. in:")
+
+		// RethinkDB cannot write r.minval as JSON: a QUERY_LOGIC error.
+		err = r.Expr([]any{1, r.MinVal}).Exec(s)
+		require.ErrorAs(t, err, &logic)
+		assert.Contains(t, err.Error(), "rethinkdb: Cannot convert `r.minval` to JSON. in:")
 	})
 }
 

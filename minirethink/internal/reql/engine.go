@@ -111,21 +111,51 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	switch x := v.(type) {
-	case Feed:
-		return Result{Kind: Stream, Feed: x}, nil
-	case *tableVal, *streamVal:
-		d, err := ec.toDatum(v)
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Kind: Sequence, Seq: d.([]any)}, nil
+	if f, ok := v.(Feed); ok {
+		return Result{Kind: Stream, Feed: f}, nil
 	}
 	d, err := ec.toDatum(v)
 	if err != nil {
 		return Result{}, err
 	}
+	if err := writableResult(d); err != nil {
+		return Result{}, err
+	}
+	switch v.(type) {
+	case *tableVal, *streamVal:
+		return Result{Kind: Sequence, Seq: d.([]any)}, nil
+	}
 	return Result{Kind: Atom, Atom: d}, nil
+}
+
+// writableResult fails as RethinkDB fails to send a result holding
+// r.minval or r.maxval: datum_t::write_json refuses them, and
+// write_response_internal (json.cc) answers that with a QUERY_LOGIC runtime
+// error and an empty backtrace. The first one in the order the result is
+// written (arrays in order, objects by key) names the error.
+func writableResult(d any) error {
+	switch x := d.(type) {
+	case minVal:
+		return ErrQueryLogic("Cannot convert `r.minval` to JSON.")
+	case maxVal:
+		return ErrQueryLogic("Cannot convert `r.maxval` to JSON.")
+	case []any:
+		for _, e := range x {
+			if err := writableResult(e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		if !hasMinMax(x) {
+			return nil
+		}
+		for _, k := range sortedKeys(x) {
+			if err := writableResult(x[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // parseQueueSize reads the changefeed_queue_size global optional argument,

@@ -226,8 +226,9 @@ func keyMultiplicity(kc *evalCtx, ix *index, doc map[string]any, key any) int {
 func minvalTerm(*evalCtx, *Term) (any, error) { return minVal{}, nil }
 func maxvalTerm(*evalCtx, *Term) (any, error) { return maxVal{}, nil }
 
-// r.minval and r.maxval exist only inside a query: a result holding one is
-// RethinkDB's error, never a JSON object.
+// r.minval and r.maxval exist only inside a query. Memory.Run answers a
+// result holding one with RethinkDB's error (writableResult); these only
+// keep one that got past it from being encoded as {}.
 
 func (minVal) MarshalJSON() ([]byte, error) {
 	return nil, ErrQueryLogic("Cannot convert `r.minval` to JSON.")
