@@ -164,10 +164,11 @@ func (ix *index) keys(ec *evalCtx, doc map[string]any) []any {
 }
 
 // validIndexKey: RethinkDB cannot index null, objects (other than times and
-// binary) or arrays containing them.
+// binary), r.minval or r.maxval, or arrays containing any of them
+// (datum_t::print_secondary and array_to_str_key in datum.cc).
 func validIndexKey(v any) bool {
 	switch x := v.(type) {
-	case nil:
+	case nil, minVal, maxVal:
 		return false
 	case map[string]any:
 		r := rank(x)

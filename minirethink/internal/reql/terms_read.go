@@ -276,7 +276,8 @@ func getAllTerm(ec *evalCtx, t *Term) (any, error) {
 			return nil, ErrQueryLogic("Cannot use a geospatial index with `get_all`. Use `get_intersecting` instead.")
 		case k == nil:
 			return nil, ErrNonExistence("Keys cannot be NULL.")
-		case !validIndexKey(k):
+		// r.minval and r.maxval are no index key, so they match nothing.
+		case !validBound(k):
 			return nil, ErrUnsupported("A `get_all` key that is an object, or an array holding one or null,")
 		}
 		i, found := slices.BinarySearchFunc(keys, k, func(w wanted, k any) int { return Compare(w.key, k) })

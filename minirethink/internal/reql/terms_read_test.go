@@ -683,3 +683,32 @@ func TestReadMinvalMaxvalAreNotJSON(t *testing.T) {
 		assert.Equal(t, []any{}, rerr.Backtrace, q)
 	}
 }
+
+// A document whose index value is r.minval or r.maxval, or an array holding
+// one, is not in the index: datum_t::print_secondary refuses them
+// ("Cannot use `r.minval` or `r.maxval` in an index key.", datum.cc) and
+// compute_keys' caller leaves such a document out; in a multi index only
+// that element is left out (btree.cc, reql_version >= 2.1).
+func TestReadIndexHoldsNoExtrema(t *testing.T) {
+	// ext is r.minval for id 1, r.maxval for id 2, the id otherwise.
+	id := `[31,[[10,[1]],"id"]]`
+	ext := `[65,[[17,[` + id + `,1]],` + minval + `,[65,[[17,[` + id + `,2]],` + maxval + `,` + id + `]]]]`
+	m := readTestEngine(t, map[string][]map[string]any{"nums": {num(1), num(2), num(3)}},
+		readIndex{table: "nums", name: "ext", fn: `[69,[[2,[1]],` + ext + `]]`},
+		readIndex{table: "nums", name: "arr", fn: `[69,[[2,[1]],[2,[` + ext + `]]]]`},
+		readIndex{table: "nums", name: "multi", fn: `[69,[[2,[1]],[2,[` + ext + `,` + id + `]]]]`, multi: true},
+	)
+	for _, tc := range []struct {
+		name, query string
+		want        []any
+	}{
+		{"ordered by the index", orderByIndex(nums, `"ext"`), []any{3.0}},
+		{"between the extrema", between(nums, minval, maxval, `{"index":"ext"}`), []any{3.0}},
+		{"an array holding one", orderByIndex(nums, `"arr"`), []any{3.0}},
+		// id 1 has keys 1 (its id) only, id 2 keys 2, id 3 keys 3 twice.
+		{"multi index", between(nums, minval, maxval, `{"index":"multi"}`), []any{1.0, 2.0, 3.0, 3.0}},
+	} {
+		_, rows := runRead(t, m, tc.query)
+		assert.Equal(t, tc.want, ids(rows), tc.name)
+	}
+}
