@@ -228,10 +228,18 @@ func newChangeFeed(ec *evalCtx, t *Table, opts feedOptions, kind ql2.Response_Re
 }
 
 // subscribe registers the feed's observer; the caller holds the write lock.
-func (f *changeFeed) subscribe(onChange func(old, new map[string]any)) {
-	f.obs = &observer{onChange: onChange, onDrop: func() {
-		f.end(ErrOpFailed("Changefeed aborted (unavailable)."))
-	}}
+// index is the secondary index the feed reads, "" for none.
+func (f *changeFeed) subscribe(index string, onChange func(old, new map[string]any)) {
+	f.obs = &observer{
+		onChange: onChange,
+		onDrop: func() {
+			f.end(ErrOpFailed("Changefeed aborted (unavailable)."))
+		},
+		index: index,
+		onIndexGone: func() {
+			f.end(ErrUnsupported("Dropping or renaming the index an open changefeed reads"))
+		},
+	}
 	f.table.observe(f.obs)
 }
 
@@ -506,7 +514,7 @@ func newTableFeed(ec *evalCtx, t *Table, opts feedOptions) *changeFeed {
 		f.head = append(f.head, f.stateDoc("ready"))
 	}
 	pkName := t.primaryKey
-	f.subscribe(func(old, new map[string]any) {
+	f.subscribe("", func(old, new map[string]any) {
 		c := feedChange{old: nullable(old), new: nullable(new)}
 		if f.byKey != nil {
 			doc := old
@@ -536,7 +544,7 @@ func newPointFeed(ec *evalCtx, t *Table, pk any, opts feedOptions) *changeFeed {
 	}
 	pkName := t.primaryKey
 	key := Print(pk)
-	f.subscribe(func(old, new map[string]any) {
+	f.subscribe("", func(old, new map[string]any) {
 		doc := old
 		if doc == nil {
 			doc = new
@@ -581,10 +589,7 @@ func newRangeFeed(ec *evalCtx, t *Table, rng rangeSpec, opts feedOptions) (*chan
 	if opts.includeStates {
 		f.head = append(f.head, f.stateDoc("ready"))
 	}
-	f.subscribe(func(old, new map[string]any) {
-		if !tn.checkIndex() {
-			return
-		}
+	f.subscribe(tn.indexName(), func(old, new map[string]any) {
 		c := feedChange{}
 		if old != nil {
 			if _, in := tn.candidate(old); in {

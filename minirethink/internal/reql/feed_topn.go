@@ -68,7 +68,7 @@ func newTopNFeed(ec *evalCtx, t *Table, rng rangeSpec, opts feedOptions) (*chang
 	if opts.includeStates {
 		f.head = append(f.head, f.stateDoc("ready"))
 	}
-	f.subscribe(f.onChange)
+	f.subscribe(f.indexName(), f.onChange)
 	return f.changeFeed, nil
 }
 
@@ -117,9 +117,6 @@ func (f *topNFeed) candidate(doc map[string]any) (topItem, bool) {
 }
 
 func (f *topNFeed) onChange(old, new map[string]any) {
-	if !f.checkIndex() {
-		return
-	}
 	if f.cannotMatter(old, new) {
 		return
 	}
@@ -131,21 +128,13 @@ func (f *topNFeed) onChange(old, new map[string]any) {
 	}
 }
 
-// checkIndex ends the feed if its index was dropped or replaced, as RethinkDB
-// aborts a limit feed whose index goes away.
-func (f *topNFeed) checkIndex() bool {
+// indexName is the secondary index the feed reads, "" for the primary
+// index: index_drop and index_rename end the feed (Table.endIndexFeeds).
+func (f *topNFeed) indexName() string {
 	if f.ix == nil {
-		return true
+		return ""
 	}
-	switch ix, ok := f.table.indexes[f.rng.index]; {
-	case !ok:
-		f.end(ErrOpFailed("Index `%s` was not found on table `%s`.", f.rng.index, f.table.FullName()))
-		return false
-	case ix != f.ix:
-		f.end(ErrOpFailed("The secondary index `%s` was replaced by a different one.", f.rng.index))
-		return false
-	}
-	return true
+	return f.rng.index
 }
 
 // cannotMatter: when the set is full, a write whose old row was not in it

@@ -72,6 +72,11 @@ type observer struct {
 	onChange func(old, new map[string]any)
 	// onDrop is called when the table goes away; the feed ends with an error.
 	onDrop func()
+	// index is the secondary index the feed reads ("" for none), and
+	// onIndexGone ends the feed when index_drop or index_rename takes that
+	// index away (see endIndexFeeds).
+	index       string
+	onIndexGone func()
 }
 
 func newTable(db *database, id, name, primaryKey string) *Table {
@@ -200,6 +205,21 @@ func (t *Table) drop() {
 		o.onDrop()
 	}
 	t.observers = map[*observer]struct{}{}
+}
+
+// endIndexFeeds ends every feed reading secondary index name, which
+// index_drop or index_rename is taking away, and unregisters it. RethinkDB
+// 2.4 does not end such a feed (store_t::sindex_drop tells no changefeed,
+// and its limit managers are keyed by index name): it would go on without
+// ever sending a change. That silence is not reproduced; the feed ends at
+// once with the unsupported-feature error instead.
+func (t *Table) endIndexFeeds(name string) {
+	for o := range t.observers {
+		if o.index != "" && o.index == name {
+			o.onIndexGone()
+			delete(t.observers, o)
+		}
+	}
 }
 
 // observe registers o; the returned func unregisters it. Both need the

@@ -690,8 +690,7 @@ func indexDropTerm(ec *evalCtx, t *Term) (any, error) {
 	if _, ok := tb.indexes[name]; !ok {
 		return nil, ErrOpFailed("Index `%s` does not exist on table `%s`.", name, tb.FullName())
 	}
-	// A top-N feed reading this index ends at the table's next commit
-	// (topNFeed.checkIndex).
+	tb.endIndexFeeds(name)
 	delete(tb.indexes, name)
 	return map[string]any{"dropped": 1.0}, nil
 }
@@ -738,8 +737,8 @@ func indexRenameTerm(ec *evalCtx, t *Term) (any, error) {
 	if oldName == newName {
 		return map[string]any{"renamed": 0.0}, nil
 	}
-	// A top-N feed reading the old name, or an index overwritten under
-	// the new one, ends at the table's next commit (topNFeed.checkIndex).
+	tb.endIndexFeeds(oldName)
+	tb.endIndexFeeds(newName)
 	ix.name = newName
 	delete(tb.indexes, oldName)
 	tb.indexes[newName] = ix
