@@ -121,9 +121,16 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 	if err := writableResult(d); err != nil {
 		return Result{}, err
 	}
-	switch v.(type) {
-	case *tableVal, *streamVal:
+	// A sequence goes out as SUCCESS_SEQUENCE unless it is an array in
+	// disguise, which RethinkDB sends as SUCCESS_ATOM (query_cache.cc:
+	// seq->as_array).
+	switch x := v.(type) {
+	case *tableVal:
 		return Result{Kind: Sequence, Seq: d.([]any)}, nil
+	case *streamVal:
+		if !x.array {
+			return Result{Kind: Sequence, Seq: d.([]any)}, nil
+		}
 	}
 	return Result{Kind: Atom, Atom: d}, nil
 }

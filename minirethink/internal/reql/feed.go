@@ -130,6 +130,10 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 			}
 			break
 		}
+		if x.array {
+			// An in-memory sort is an eager stream (datum_stream.hpp).
+			return nil, ErrQueryLogic("Cannot call `changes` on an eager stream.")
+		}
 		if x.table == nil || x.rng == nil || x.rng.limit < 0 {
 			return nil, ErrUnsupported("`changes` on this stream (supported: a table, `get`, `between`, " +
 				"and `order_by({index}).limit(n)` of a table or `between`)")

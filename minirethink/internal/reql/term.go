@@ -117,6 +117,11 @@ type (
 		table *Table
 		rng   *rangeSpec
 		seq   iter.Seq2[any, error]
+		// array marks an array in disguise: the rows of an in-memory sort
+		// and what is built on them (RethinkDB's array_datum_stream_t and
+		// streams whose is_array() holds). A selection of one is a
+		// SELECTION<ARRAY> and goes out as SUCCESS_ATOM.
+		array bool
 	}
 	funcVal struct {
 		params []float64
@@ -151,6 +156,8 @@ func typeName(v any) string {
 		switch {
 		case isTableSlice(x):
 			return "TABLE_SLICE"
+		case x.table != nil && x.array:
+			return "SELECTION<ARRAY>"
 		case x.table != nil:
 			return "SELECTION<STREAM>"
 		}

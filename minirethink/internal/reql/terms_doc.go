@@ -132,6 +132,9 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 		return out, nil
 	}
 	res := &streamVal{seq: ec.lazyRows(v, perRow)}
+	if sv, ok := v.(*streamVal); ok {
+		res.array = sv.array
+	}
 	if op == rowFilter {
 		// A filtered selection is still a selection (of that table).
 		switch x := v.(type) {
@@ -140,6 +143,10 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 		case *streamVal:
 			res.table = x.table
 		}
+	}
+	if res.array && res.table == nil {
+		// An array in disguise that is no selection is its array.
+		return collectRows(res.seq)
 	}
 	return res, nil
 }

@@ -60,6 +60,8 @@ type seqIn struct {
 	// isArr is set when the argument was an array: the result is one too.
 	isArr bool
 	arr   []any
+	// array is set for an array in disguise (streamVal.array).
+	array bool
 	seq   iter.Seq2[any, error]
 }
 
@@ -69,7 +71,7 @@ func (ec *evalCtx) seqArg(v any) (seqIn, error) {
 	case *tableVal:
 		return seqIn{table: x.t, seq: ec.rows(x)}, nil
 	case *streamVal:
-		return seqIn{table: x.table, seq: x.seq}, nil
+		return seqIn{table: x.table, seq: x.seq, array: x.array}, nil
 	case []any:
 		return seqIn{isArr: true, arr: x, seq: ec.rows(x)}, nil
 	case *singleVal, *dbVal, *funcVal:
@@ -81,13 +83,17 @@ func (ec *evalCtx) seqArg(v any) (seqIn, error) {
 }
 
 // seqOut is the value of a term that transformed in into seq: an array for
-// an array, a selection when keepTable and in was one, else a stream.
+// an array, a selection when keepTable and in was one (an array in disguise
+// if in was), else a stream, or an array when in was an array in disguise,
+// as val_t's constructor turns such a stream into its array.
 func seqOut(in seqIn, seq iter.Seq2[any, error], keepTable bool) (any, error) {
-	if in.isArr {
+	switch {
+	case in.isArr:
 		return collectRows(seq)
-	}
-	if keepTable && in.table != nil {
-		return &streamVal{table: in.table, seq: seq}, nil
+	case keepTable && in.table != nil:
+		return &streamVal{table: in.table, seq: seq, array: in.array}, nil
+	case in.array:
+		return collectRows(seq)
 	}
 	return &streamVal{seq: seq}, nil
 }
@@ -649,7 +655,7 @@ func (ec *evalCtx) sortInMemory(v any, keys []orderKey) (any, error) {
 		}
 		return rows, nil
 	}
-	return &streamVal{table: in.table, seq: ec.rows(rows)}, nil
+	return &streamVal{table: in.table, seq: ec.rows(rows), array: true}, nil
 }
 
 // indexedSort is order_by(keys..., {index}): the index order, rows with
@@ -1326,7 +1332,7 @@ func mapTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	allArrays := true
 	for _, in := range ins {
-		allArrays = allArrays && in.isArr
+		allArrays = allArrays && (in.isArr || in.array)
 	}
 	return seqOut(seqIn{isArr: allArrays}, seq, false)
 }
