@@ -1,9 +1,10 @@
 package reql
 
 import (
+	"cmp"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 )
 
 // Datums are plain Go values as encoding/json decodes them: nil, bool,
@@ -85,9 +86,10 @@ func Compare(a, b any) int {
 		}
 		return 1
 	case rankNumber:
-		return cmpFloat(a.(float64), b.(float64))
+		return cmp.Compare(a.(float64), b.(float64))
 	case rankString:
-		return cmpString(a.(string), b.(string))
+		// By UTF-8 bytes, i.e. by code point, as RethinkDB compares.
+		return cmp.Compare(a.(string), b.(string))
 	case rankArray:
 		x, y := a.([]any), b.([]any)
 		for i := 0; i < len(x) && i < len(y); i++ {
@@ -95,71 +97,36 @@ func Compare(a, b any) int {
 				return c
 			}
 		}
-		return cmpInt(len(x), len(y))
+		return cmp.Compare(len(x), len(y))
 	case rankTime:
 		x, _ := a.(map[string]any)["epoch_time"].(float64)
 		y, _ := b.(map[string]any)["epoch_time"].(float64)
-		return cmpFloat(x, y)
+		return cmp.Compare(x, y)
 	case rankBinary:
 		x, _ := a.(map[string]any)["data"].(string)
 		y, _ := b.(map[string]any)["data"].(string)
-		return cmpString(x, y)
+		return cmp.Compare(x, y)
 	default: // objects and geometry: as their sorted key/value pairs
 		x, y := a.(map[string]any), b.(map[string]any)
 		kx, ky := sortedKeys(x), sortedKeys(y)
 		for i := 0; i < len(kx) && i < len(ky); i++ {
-			if c := cmpString(kx[i], ky[i]); c != 0 {
+			if c := cmp.Compare(kx[i], ky[i]); c != 0 {
 				return c
 			}
 			if c := Compare(x[kx[i]], y[ky[i]]); c != 0 {
 				return c
 			}
 		}
-		return cmpInt(len(kx), len(ky))
+		return cmp.Compare(len(kx), len(ky))
 	}
 }
 
 // Equal reports whether two datums are equal in ReQL's sense.
 func Equal(a, b any) bool { return Compare(a, b) == 0 }
 
-func cmpFloat(x, y float64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
-func cmpInt(x, y int) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
-// Strings compare by their UTF-8 bytes, i.e. by code point, as RethinkDB does.
-func cmpString(x, y string) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+// sortedKeys is m's keys in order, the order RethinkDB keeps an object in.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // TypeName is r.typeOf's answer for a datum, and the name every message

@@ -1,6 +1,7 @@
 package reql
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"testing"
@@ -59,7 +60,7 @@ func TestCompare(t *testing.T) {
 	}
 	for i := range ordered {
 		for j := range ordered {
-			want := cmpInt(i, j)
+			want := cmp.Compare(i, j)
 			assert.Equal(t, want, Compare(ordered[i], ordered[j]), "%v vs %v", ordered[i], ordered[j])
 		}
 	}

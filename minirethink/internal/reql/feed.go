@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"fmt"
+	"iter"
 	"sync"
 	"time"
 
@@ -245,6 +246,45 @@ func (f *changeFeed) subscribe(index string, onChange func(old, new map[string]a
 		},
 	}
 	f.table.observe(f.obs)
+}
+
+// startHead queues what a feed sends before any change: with
+// include_initial the initializing state and the initial values, then with
+// include_states the ready state.
+func (f *changeFeed) startHead(initial iter.Seq[any]) {
+	if f.opts.includeInitial {
+		if f.opts.includeStates {
+			f.head = append(f.head, f.stateDoc("initializing"))
+		}
+		for doc := range initial {
+			f.head = append(f.head, f.initialDoc(doc))
+		}
+	}
+	if f.opts.includeStates {
+		f.head = append(f.head, f.stateDoc("ready"))
+	}
+}
+
+// feedIndex is the secondary index a range or top-N feed reads, nil for
+// the primary key. what names the feed in the refusal of a multi index.
+func feedIndex(t *Table, rng rangeSpec, what string) (*index, error) {
+	if rng.index == t.primaryKey {
+		return nil, nil
+	}
+	ix, ok := t.indexes[rng.index]
+	if !ok {
+		return nil, ErrOpFailed("Index `%s` was not found on table `%s`.", rng.index, t.FullName())
+	}
+	if ix.multi {
+		return nil, ErrUnsupported(what + " on a multi index")
+	}
+	return ix, nil
+}
+
+// feedEvalCtx evaluates index functions for a feed after its query is
+// done, so not under the query's context.
+func feedEvalCtx(ec *evalCtx) *evalCtx {
+	return &evalCtx{ctx: context.Background(), m: ec.m, now: ec.now, db: ec.db}
 }
 
 func (f *changeFeed) stateDoc(state string) map[string]any {
@@ -505,18 +545,9 @@ var _ Feed = (*changeFeed)(nil)
 // every document, in primary key order.
 func newTableFeed(ec *evalCtx, t *Table, opts feedOptions) *changeFeed {
 	f := newChangeFeed(ec, t, opts, ql2.Response_SEQUENCE_FEED)
-	if opts.includeInitial {
-		if opts.includeStates {
-			f.head = append(f.head, f.stateDoc("initializing"))
-		}
-		t.rows.Ascend(func(e docEntry) bool {
-			f.head = append(f.head, f.initialDoc(e.doc))
-			return true
-		})
-	}
-	if opts.includeStates {
-		f.head = append(f.head, f.stateDoc("ready"))
-	}
+	f.startHead(func(yield func(any) bool) {
+		t.rows.Ascend(func(e docEntry) bool { return yield(e.doc) })
+	})
 	pkName := t.primaryKey
 	f.subscribe("", func(old, new map[string]any) {
 		c := feedChange{old: nullable(old), new: nullable(new)}
@@ -537,15 +568,7 @@ func newTableFeed(ec *evalCtx, t *Table, opts feedOptions) *changeFeed {
 // there is none.
 func newPointFeed(ec *evalCtx, t *Table, pk any, opts feedOptions) *changeFeed {
 	f := newChangeFeed(ec, t, opts, ql2.Response_ATOM_FEED)
-	if opts.includeInitial {
-		if opts.includeStates {
-			f.head = append(f.head, f.stateDoc("initializing"))
-		}
-		f.head = append(f.head, f.initialDoc(nullable(t.Get(pk))))
-	}
-	if opts.includeStates {
-		f.head = append(f.head, f.stateDoc("ready"))
-	}
+	f.startHead(func(yield func(any) bool) { yield(nullable(t.Get(pk))) })
 	pkName := t.primaryKey
 	key := Print(pk)
 	f.subscribe("", func(old, new map[string]any) {
@@ -568,31 +591,19 @@ func newPointFeed(ec *evalCtx, t *Table, pk any, opts feedOptions) *changeFeed {
 func newRangeFeed(ec *evalCtx, t *Table, rng rangeSpec, opts feedOptions) (*changeFeed, error) {
 	// The range is a top-N without a limit and without an order.
 	rng.limit = -1
-	tn := &topNFeed{pkName: t.primaryKey, rng: rng,
-		ec: &evalCtx{ctx: context.Background(), m: ec.m, now: ec.now, db: ec.db}}
-	if rng.index != t.primaryKey {
-		ix, ok := t.indexes[rng.index]
-		if !ok {
-			return nil, ErrOpFailed("Index `%s` was not found on table `%s`.", rng.index, t.FullName())
-		}
-		if ix.multi {
-			return nil, ErrUnsupported("`between(...).changes()` on a multi index")
-		}
-		tn.ix = ix
+	ix, err := feedIndex(t, rng, "`between(...).changes()`")
+	if err != nil {
+		return nil, err
 	}
 	f := newChangeFeed(ec, t, opts, ql2.Response_SEQUENCE_FEED)
-	tn.changeFeed = f
-	if opts.includeInitial {
-		if opts.includeStates {
-			f.head = append(f.head, f.stateDoc("initializing"))
-		}
+	tn := &topNFeed{changeFeed: f, pkName: t.primaryKey, rng: rng, ix: ix, ec: feedEvalCtx(ec)}
+	f.startHead(func(yield func(any) bool) {
 		for _, it := range tn.read() {
-			f.head = append(f.head, f.initialDoc(it.doc))
+			if !yield(it.doc) {
+				return
+			}
 		}
-	}
-	if opts.includeStates {
-		f.head = append(f.head, f.stateDoc("ready"))
-	}
+	})
 	f.subscribe(tn.indexName(), func(old, new map[string]any) {
 		c := feedChange{}
 		if old != nil {

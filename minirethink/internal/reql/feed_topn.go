@@ -1,7 +1,6 @@
 package reql
 
 import (
-	"context"
 	"sort"
 
 	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
@@ -40,34 +39,25 @@ type topNFeed struct {
 }
 
 func newTopNFeed(ec *evalCtx, t *Table, rng rangeSpec, opts feedOptions) (*changeFeed, error) {
+	ix, err := feedIndex(t, rng, "`order_by({index}).limit(n).changes()`")
+	if err != nil {
+		return nil, err
+	}
 	f := &topNFeed{
 		changeFeed: newChangeFeed(ec, t, opts, ql2.Response_ORDER_BY_LIMIT_FEED),
 		rng:        rng,
+		ix:         ix,
 		pkName:     t.primaryKey,
-		ec:         &evalCtx{ctx: context.Background(), m: ec.m, now: ec.now, db: ec.db},
-	}
-	if rng.index != t.primaryKey {
-		ix, ok := t.indexes[rng.index]
-		if !ok {
-			return nil, ErrOpFailed("Index `%s` was not found on table `%s`.", rng.index, t.FullName())
-		}
-		if ix.multi {
-			return nil, ErrUnsupported("`order_by({index}).limit(n).changes()` on a multi index")
-		}
-		f.ix = ix
+		ec:         feedEvalCtx(ec),
 	}
 	f.active = f.read()
-	if opts.includeInitial {
-		if opts.includeStates {
-			f.head = append(f.head, f.stateDoc("initializing"))
-		}
+	f.startHead(func(yield func(any) bool) {
 		for _, it := range f.active {
-			f.head = append(f.head, f.initialDoc(it.doc))
+			if !yield(it.doc) {
+				return
+			}
 		}
-	}
-	if opts.includeStates {
-		f.head = append(f.head, f.stateDoc("ready"))
-	}
+	})
 	f.subscribe(f.indexName(), f.onChange)
 	return f.changeFeed, nil
 }

@@ -546,18 +546,15 @@ func isSequence(v any) bool {
 	return false
 }
 
-// Typed evaluation helpers, with RethinkDB's messages.
+// Typed arguments, converted as val_t's as_num, as_int and as_str do: the
+// argument must be a datum (a table is not an array here), then of the type.
 
 func (ec *evalCtx) number(t *Term) (float64, error) {
-	v, err := ec.datum(t)
+	d, err := ec.strictDatum(t)
 	if err != nil {
 		return 0, err
 	}
-	f, ok := v.(float64)
-	if !ok {
-		return 0, expected("NUMBER", v)
-	}
-	return f, nil
+	return datumNumber(d)
 }
 
 func (ec *evalCtx) integer(t *Term) (int, error) {
@@ -570,39 +567,21 @@ func (ec *evalCtx) integer(t *Term) (int, error) {
 }
 
 func (ec *evalCtx) str(t *Term) (string, error) {
-	v, err := ec.datum(t)
+	d, err := ec.strictDatum(t)
 	if err != nil {
 		return "", err
 	}
-	s, ok := v.(string)
-	if !ok {
-		return "", expected("STRING", v)
-	}
-	return s, nil
+	return datumString(d)
 }
 
-func (ec *evalCtx) boolean(t *Term) (bool, error) {
-	v, err := ec.datum(t)
+// truthy evaluates a boolean argument as val_t::as_bool reads one: anything
+// but false and null is true.
+func (ec *evalCtx) truthy(t *Term) (bool, error) {
+	v, err := ec.eval(t)
 	if err != nil {
 		return false, err
 	}
-	b, ok := v.(bool)
-	if !ok {
-		return false, expected("BOOL", v)
-	}
-	return b, nil
-}
-
-func (ec *evalCtx) object(t *Term) (map[string]any, error) {
-	v, err := ec.datum(t)
-	if err != nil {
-		return nil, err
-	}
-	o, ok := v.(map[string]any)
-	if !ok || rank(o) != rankObject {
-		return nil, expected("OBJECT", v)
-	}
-	return o, nil
+	return valueTruthy(v)
 }
 
 // expected is datum_t::check_type's error about a datum: "Expected type
@@ -628,26 +607,14 @@ func (ec *evalCtx) optString(t *Term, name, def string) (string, error) {
 	return ec.str(o)
 }
 
-// optBool returns a bool optarg, or def when absent.
-func (ec *evalCtx) optBool(t *Term, name string, def bool) (bool, error) {
-	o, ok := t.Opts[name]
-	if !ok {
-		return def, nil
-	}
-	return ec.boolean(o)
-}
-
-// function evaluates t to a function of arity params. A non-function value is
-// a constant function, as ReQL allows (update({...}), default(x), ...).
+// function evaluates t to a function: a function, or a datum standing for
+// the function that returns it (asFunction).
 func (ec *evalCtx) function(t *Term) (*funcVal, error) {
 	v, err := ec.eval(t)
 	if err != nil {
 		return nil, err
 	}
-	if f, ok := v.(*funcVal); ok {
-		return f, nil
-	}
-	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: v}}, nil
+	return asFunction(v)
 }
 
 // call applies f to args as func.cc's reql_func_t::call does: a function

@@ -134,11 +134,8 @@ func dbConfig(d *database) map[string]any {
 }
 
 func dbCreateTerm(ec *evalCtx, t *Term) (any, error) {
-	name, err := ec.str(t.Args[0])
+	name, err := ec.dbNameArg(t.Args[0])
 	if err != nil {
-		return nil, err
-	}
-	if err := validName("Database", name); err != nil {
 		return nil, err
 	}
 	if _, exists := ec.m.dbs[name]; exists || name == systemDB {
@@ -153,11 +150,8 @@ func dbCreateTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 func dbDropTerm(ec *evalCtx, t *Term) (any, error) {
-	name, err := ec.str(t.Args[0])
+	name, err := ec.dbNameArg(t.Args[0])
 	if err != nil {
-		return nil, err
-	}
-	if err := validName("Database", name); err != nil {
 		return nil, err
 	}
 	if name == systemDB {
@@ -648,25 +642,14 @@ func (ec *evalCtx) optTruthy(t *Term, name string) (bool, error) {
 // unlike a write's function r.now() does not count as deterministic in one
 // (assert_deterministic with constant_now_t::no).
 func indexFuncNonDeterministic(t *Term) bool {
-	if nonDeterministicTerm(t) {
-		return true
-	}
-	switch t.Type {
-	case ql2.Term_NOW, ql2.Term_DB, ql2.Term_DB_LIST, ql2.Term_TABLE_LIST, ql2.Term_INDEX_LIST,
-		ql2.Term_INDEX_STATUS, ql2.Term_INDEX_WAIT, ql2.Term_CONFIG, ql2.Term_STATUS:
-		return true
-	}
-	for _, a := range t.Args {
-		if indexFuncNonDeterministic(a) {
+	return anyTerm(t, func(x *Term) bool {
+		switch x.Type {
+		case ql2.Term_NOW, ql2.Term_DB, ql2.Term_DB_LIST, ql2.Term_TABLE_LIST, ql2.Term_INDEX_LIST,
+			ql2.Term_INDEX_STATUS, ql2.Term_INDEX_WAIT, ql2.Term_CONFIG, ql2.Term_STATUS:
 			return true
 		}
-	}
-	for _, o := range t.Opts {
-		if indexFuncNonDeterministic(o) {
-			return true
-		}
-	}
-	return false
+		return nonDeterministic(x)
+	})
 }
 
 // funcTerm is the FUNC term of f, as a client would send it.
@@ -996,26 +979,29 @@ func (p *jsPrinter) array(t *Term) string {
 	return "[" + strings.Join(items, ", ") + "]"
 }
 
+// naturalObject is a MAKE_OBJ as a JavaScript object literal.
 func (p *jsPrinter) naturalObject(t *Term) string {
-	items := make([]string, 0, len(t.Opts))
-	for _, k := range sortedTermKeys(t.Opts) {
-		items = append(items, `"`+k+`": `+p.visit(t.Opts[k]))
-	}
-	return "{" + strings.Join(items, ", ") + "}"
+	return p.objectLiteral(t, func(k string) string { return k })
 }
 
 func (p *jsPrinter) wrappedObject(t *Term) string {
 	items := make([]string, 0, 2*len(t.Opts))
-	for _, k := range sortedTermKeys(t.Opts) {
+	for _, k := range sortedKeys(t.Opts) {
 		items = append(items, `"`+k+`"`, p.visit(t.Opts[k]))
 	}
 	return p.rDot("object(" + strings.Join(items, ", ") + ")")
 }
 
-func (p *jsPrinter) optargs(t *Term) string {
+// optargs are a term's optional arguments, their names as the JavaScript
+// driver spells them.
+func (p *jsPrinter) optargs(t *Term) string { return p.objectLiteral(t, jsName) }
+
+// objectLiteral is t's optional arguments as {"key": value, ...}, in key
+// order, each key spelled by key.
+func (p *jsPrinter) objectLiteral(t *Term, key func(string) string) string {
 	items := make([]string, 0, len(t.Opts))
-	for _, k := range sortedTermKeys(t.Opts) {
-		items = append(items, `"`+jsName(k)+`": `+p.visit(t.Opts[k]))
+	for _, k := range sortedKeys(t.Opts) {
+		items = append(items, `"`+key(k)+`": `+p.visit(t.Opts[k]))
 	}
 	return "{" + strings.Join(items, ", ") + "}"
 }
@@ -1309,13 +1295,4 @@ func jsUsesParens(t *Term) bool {
 		return false
 	}
 	return !jsConstant(t)
-}
-
-func sortedTermKeys(m map[string]*Term) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -118,14 +118,20 @@ func implicitVar(ec *evalCtx, t *Term) (any, error) {
 }
 
 func db(ec *evalCtx, t *Term) (any, error) {
-	name, err := ec.str(t.Args[0])
+	name, err := ec.dbNameArg(t.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	if err := validName("Database", name); err != nil {
-		return nil, err
-	}
 	return &dbVal{name: name}, nil
+}
+
+// dbNameArg is a database name argument, which must be a valid name.
+func (ec *evalCtx) dbNameArg(t *Term) (string, error) {
+	name, err := ec.str(t)
+	if err != nil {
+		return "", err
+	}
+	return name, validName("Database", name)
 }
 
 func table(ec *evalCtx, t *Term) (any, error) {

@@ -343,7 +343,7 @@ func projectPath(d any, p pathSpec, recurse bool) (any, bool) {
 			}
 		}
 	case pathNested:
-		for _, k := range pathKeys(p.nested) {
+		for _, k := range sortedKeys(p.nested) {
 			if !isObj {
 				return nil, false
 			}
@@ -390,7 +390,7 @@ func removePath(obj map[string]any, p pathSpec) {
 			removePath(obj, sub)
 		}
 	case pathNested:
-		for _, k := range pathKeys(p.nested) {
+		for _, k := range sortedKeys(p.nested) {
 			if v, has := obj[k]; has {
 				if r, ok := unprojectPath(v, p.nested[k], true); ok {
 					obj[k] = r
@@ -418,7 +418,7 @@ func hasPath(d any, p pathSpec) bool {
 			}
 		}
 	case pathNested:
-		for _, k := range pathKeys(p.nested) {
+		for _, k := range sortedKeys(p.nested) {
 			if !isObj {
 				return false
 			}
@@ -429,15 +429,6 @@ func hasPath(d any, p pathSpec) bool {
 		}
 	}
 	return true
-}
-
-func pathKeys(m map[string]pathSpec) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func hasFieldsTerm(ec *evalCtx, t *Term) (any, error) {

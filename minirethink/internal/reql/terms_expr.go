@@ -145,36 +145,20 @@ func comparisonHolds(tt ql2.Term_TermType, lhs, rhs any) bool {
 }
 
 func notTerm(ec *evalCtx, t *Term) (any, error) {
-	v, err := ec.eval(t.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	b, err := valueTruthy(v)
+	b, err := ec.truthy(t.Args[0])
 	return !b, err
 }
 
 // andTerm returns the first falsy argument or the last one: r.and(1, 2) is 2.
-func andTerm(ec *evalCtx, t *Term) (any, error) {
-	var v any = true
-	for _, a := range t.Args {
-		var err error
-		if v, err = ec.eval(a); err != nil {
-			return nil, err
-		}
-		b, err := valueTruthy(v)
-		if err != nil {
-			return nil, err
-		}
-		if !b {
-			break
-		}
-	}
-	return v, nil
-}
+func andTerm(ec *evalCtx, t *Term) (any, error) { return ec.shortCircuit(t, true, false) }
 
 // orTerm returns the first truthy argument or the last one.
-func orTerm(ec *evalCtx, t *Term) (any, error) {
-	var v any = false
+func orTerm(ec *evalCtx, t *Term) (any, error) { return ec.shortCircuit(t, false, true) }
+
+// shortCircuit evaluates t's arguments in order until one's truth is stop,
+// and returns that one, or the last, or empty when there are none.
+func (ec *evalCtx) shortCircuit(t *Term, empty, stop bool) (any, error) {
+	var v any = empty
 	for _, a := range t.Args {
 		var err error
 		if v, err = ec.eval(a); err != nil {
@@ -184,7 +168,7 @@ func orTerm(ec *evalCtx, t *Term) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if b {
+		if b == stop {
 			break
 		}
 	}
@@ -197,11 +181,7 @@ func branchTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, ErrQueryLogic("Cannot call `branch` term with an even number of arguments.")
 	}
 	for i := 0; i+1 < len(t.Args); i += 2 {
-		v, err := ec.eval(t.Args[i])
-		if err != nil {
-			return nil, err
-		}
-		b, err := valueTruthy(v)
+		b, err := ec.truthy(t.Args[i])
 		if err != nil {
 			return nil, err
 		}
@@ -559,11 +539,7 @@ func nowTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 func epochTimeTerm(ec *evalCtx, t *Term) (any, error) {
-	d, err := ec.strictDatum(t.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	f, err := datumNumber(d)
+	f, err := ec.number(t.Args[0])
 	if err != nil {
 		return nil, err
 	}

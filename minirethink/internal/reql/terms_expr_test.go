@@ -472,6 +472,11 @@ func TestTypeErrorsOnNull(t *testing.T) {
 			name: "string as a table", query: `[16,["players","a"]]`,
 			errType: logicErr, errMsg: "Expected type TABLE but found DATUM:\n\"players\"",
 		},
+		// as_num and as_str want a datum: a table is not read as an array.
+		{
+			name: "table as a limit", query: `[71,[[2,[1]],` + playersTable + `]]`,
+			errType: logicErr, errMsg: "Expected type DATUM but found TABLE:\ntable(\"players\")",
+		},
 		{
 			name: "database in an array", query: `[2,[[14,["test"]]]]`,
 			errType: logicErr, errMsg: "Expected type DATUM but found DATABASE:\ndb(\"test\")",

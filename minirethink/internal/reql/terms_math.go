@@ -101,11 +101,7 @@ func subDatums(lhs, rhs any) (any, error) {
 		}
 		return shiftTime(lhs, rhs, -1)
 	}
-	l, err := datumNumber(lhs)
-	if err != nil {
-		return nil, err
-	}
-	r, err := datumNumber(rhs)
+	l, r, err := datumNumbers(lhs, rhs)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +160,7 @@ func mulDatums(lhs, rhs any) (any, error) {
 		}
 		return out, nil
 	}
-	l, err := datumNumber(lhs)
-	if err != nil {
-		return nil, err
-	}
-	r, err := datumNumber(rhs)
+	l, r, err := datumNumbers(lhs, rhs)
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +168,7 @@ func mulDatums(lhs, rhs any) (any, error) {
 }
 
 func divDatums(lhs, rhs any) (any, error) {
-	l, err := datumNumber(lhs)
-	if err != nil {
-		return nil, err
-	}
-	r, err := datumNumber(rhs)
+	l, r, err := datumNumbers(lhs, rhs)
 	if err != nil {
 		return nil, err
 	}
@@ -192,19 +180,11 @@ func divDatums(lhs, rhs any) (any, error) {
 
 // modTerm is integer remainder, with the sign of the dividend as in C.
 func modTerm(ec *evalCtx, t *Term) (any, error) {
-	ad, err := ec.strictDatum(t.Args[0])
+	a, err := ec.integer(t.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	a, err := datumInteger(ad)
-	if err != nil {
-		return nil, err
-	}
-	bd, err := ec.strictDatum(t.Args[1])
-	if err != nil {
-		return nil, err
-	}
-	b, err := datumInteger(bd)
+	b, err := ec.integer(t.Args[1])
 	if err != nil {
 		return nil, err
 	}
@@ -216,14 +196,20 @@ func modTerm(ec *evalCtx, t *Term) (any, error) {
 
 func roundingTerm(round func(float64) float64) func(ec *evalCtx, t *Term) (any, error) {
 	return func(ec *evalCtx, t *Term) (any, error) {
-		d, err := ec.strictDatum(t.Args[0])
-		if err != nil {
-			return nil, err
-		}
-		f, err := datumNumber(d)
+		f, err := ec.number(t.Args[0])
 		if err != nil {
 			return nil, err
 		}
 		return round(f), nil
 	}
+}
+
+// datumNumbers is as_num of both operands, the left one first.
+func datumNumbers(lhs, rhs any) (float64, float64, error) {
+	l, err := datumNumber(lhs)
+	if err != nil {
+		return 0, 0, err
+	}
+	r, err := datumNumber(rhs)
+	return l, r, err
 }

@@ -941,11 +941,7 @@ func nthTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := ec.strictDatum(t.Args[1])
-	if err != nil {
-		return nil, err
-	}
-	n, err := datumNumber(d)
+	n, err := ec.number(t.Args[1])
 	if err != nil {
 		return nil, err
 	}
@@ -1164,18 +1160,7 @@ func filterTerm(ec *evalCtx, t *Term) (any, error) {
 // filterPredicate is filter's second argument: a function, or a value
 // taken as a function returning it.
 func (ec *evalCtx) filterPredicate(t *Term) (*funcVal, error) {
-	v, err := ec.eval(t)
-	if err != nil {
-		return nil, err
-	}
-	if f, ok := v.(*funcVal); ok {
-		return f, nil
-	}
-	d, err := asDatum(v)
-	if err != nil {
-		return nil, valueTypeError("FUNCTION", v)
-	}
-	return &funcVal{body: &Term{Type: ql2.Term_DATUM, Datum: d}}, nil
+	return ec.function(t)
 }
 
 // filterRow decides whether filter keeps row, as RethinkDB's

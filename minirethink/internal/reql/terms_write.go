@@ -149,16 +149,6 @@ func (ec *evalCtx) writeOptions(t *Term) (returnChanges, error) {
 	return returnNoChanges, nil
 }
 
-// truthy evaluates a boolean option as RethinkDB reads one: anything but
-// false and null is true.
-func (ec *evalCtx) truthy(t *Term) (bool, error) {
-	v, err := ec.datum(t)
-	if err != nil {
-		return false, err
-	}
-	return datumTruthy(v), nil
-}
-
 func datumTruthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
@@ -183,25 +173,31 @@ func (ec *evalCtx) writeFunction(t *Term) (*funcVal, error) {
 // nonDeterministicTerm reports whether t contains a term whose value may
 // differ between two evaluations. RethinkDB decides this from the query, not
 // from the evaluation, so a branch not taken still counts.
-func nonDeterministicTerm(t *Term) bool {
+func nonDeterministicTerm(t *Term) bool { return anyTerm(t, nonDeterministic) }
+
+func nonDeterministic(t *Term) bool {
 	switch t.Type {
-	case ql2.Term_DATUM:
-		return false
 	case ql2.Term_TABLE, ql2.Term_JAVASCRIPT, ql2.Term_HTTP, ql2.Term_RANDOM:
 		return true
 	case ql2.Term_UUID:
 		// r.uuid(name) is a name-based (version 5) UUID: deterministic.
-		if len(t.Args) == 0 {
-			return true
-		}
+		return len(t.Args) == 0
+	}
+	return false
+}
+
+// anyTerm reports whether pred holds for t or any term inside it.
+func anyTerm(t *Term, pred func(*Term) bool) bool {
+	if pred(t) {
+		return true
 	}
 	for _, a := range t.Args {
-		if nonDeterministicTerm(a) {
+		if anyTerm(a, pred) {
 			return true
 		}
 	}
 	for _, o := range t.Opts {
-		if nonDeterministicTerm(o) {
+		if anyTerm(o, pred) {
 			return true
 		}
 	}
