@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
 )
 
 // run evaluates a query given as JSON against m, for engine-level tests.
@@ -89,4 +90,26 @@ func TestPrint(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, Print(tc.in), tc.name)
 	}
+}
+
+// make_array and make_obj take datums (as_datum): a table or stream inside
+// them is refused, while a single document is its value.
+func TestArraysAndObjectsHoldOnlyDatums(t *testing.T) {
+	m, _ := writeTestEngine(t, obj("id", "a", "score", 1.0))
+	for _, q := range []string{
+		`[2,[` + playersTable + `]]`,
+		`{"rows":` + playersTable + `}`,
+		`[2,[[71,[` + playersTable + `,1]]]]`,
+	} {
+		t.Run(q, func(t *testing.T) {
+			_, err := run(t, m, q)
+			var rerr *Error
+			require.ErrorAs(t, err, &rerr)
+			assert.Equal(t, ql2.Response_QUERY_LOGIC, rerr.Type)
+			assert.Contains(t, rerr.Msg, "Expected type DATUM but found ")
+		})
+	}
+	res, err := run(t, m, `[2,[[16,[`+playersTable+`,"a"]]]]`)
+	require.NoError(t, err)
+	assert.Equal(t, []any{obj("id", "a", "score", 1.0)}, res.Atom)
 }

@@ -21,7 +21,9 @@ func init() {
 func makeArray(ec *evalCtx, t *Term) (any, error) {
 	out := make([]any, 0, len(t.Args))
 	for _, a := range t.Args {
-		v, err := ec.datum(a)
+		// as_datum (datum_terms.cc): a table or stream inside an array is a
+		// type error, not an array.
+		v, err := ec.strictDatum(a)
 		if err != nil {
 			return nil, err
 		}
@@ -37,7 +39,7 @@ func makeObj(ec *evalCtx, t *Term) (any, error) {
 	out := make(map[string]any, len(t.Opts))
 	for k, o := range t.Opts {
 		ec.literalOK = literalOK
-		v, err := ec.datum(o)
+		v, err := ec.strictDatum(o)
 		if err != nil {
 			return nil, err
 		}
