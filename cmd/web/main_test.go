@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +27,7 @@ func TestEmbeddedModeServesTheDemoBoardLive(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs testapp.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	go func() { done <- run(ctx, cfg, log) }()
 
@@ -85,24 +83,6 @@ func TestEmbeddedModeServesTheDemoBoardLive(t *testing.T) {
 	assert.True(t, s.Ended(5*time.Second), "the open stream ended")
 	assert.NotContains(t, logs.String(), "shutdown timed out", "streams were ended, not waited on until the timeout")
 	assert.Contains(t, logs.String(), "embedded mode: data lives in memory")
-}
-
-// syncBuffer is a log destination the test reads while web writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func testConfig(t *testing.T) config.Config {

@@ -5,7 +5,6 @@
 package pushpintest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,10 +18,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
 )
 
 // Tunables, variables so a test that needs more patience can raise them.
@@ -51,7 +51,7 @@ type Pushpin struct {
 
 	cmd    *exec.Cmd
 	probe  *http.Server
-	out    *syncBuffer
+	out    *testapp.SyncBuffer
 	exited chan struct{}
 	runErr error // valid once exited is closed
 }
@@ -151,7 +151,7 @@ func start(t testing.TB, bin, base, target string) (*Pushpin, error) {
 		Key:        key,
 		Dir:        dir,
 		probe:      probe,
-		out:        &syncBuffer{},
+		out:        &testapp.SyncBuffer{},
 		exited:     make(chan struct{}),
 	}
 	p.cmd = exec.Command(bin, "--config", confPath, "--merge-output")
@@ -375,21 +375,4 @@ func randomKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // never fails on Linux (crypto/rand docs)
 	return hex.EncodeToString(b)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
