@@ -3,6 +3,9 @@ package testapp
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,12 +30,25 @@ type Stream struct {
 }
 
 // OpenStream GETs url with Accept: text/event-stream and extra headers
-// ("Name", "value" pairs) and requires a 200 event stream.
+// ("Name", "value" pairs) and requires a 200 event stream. It must be called
+// from the test's goroutine; other goroutines use Dial.
 func OpenStream(t testing.TB, client *http.Client, url string, headers ...string) *Stream {
 	t.Helper()
+	s, err := Dial(client, url, headers...)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Dial is OpenStream for any goroutine: it returns an error instead of
+// failing the test, and the caller closes the stream.
+func Dial(client *http.Client, url string, headers ...string) (*Stream, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	require.NoError(t, err)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	req.Header.Set("Accept", "text/event-stream")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -40,18 +56,17 @@ func OpenStream(t testing.TB, client *http.Client, url string, headers ...string
 	res, err := client.Do(req)
 	if err != nil {
 		cancel()
-		require.NoError(t, err)
+		return nil, fmt.Errorf("stream %s: %w", url, err)
 	}
-	if res.StatusCode != http.StatusOK {
-		cancel()
+	if ct := strings.Split(res.Header.Get("Content-Type"), ";")[0]; res.StatusCode != http.StatusOK || ct != "text/event-stream" {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 		res.Body.Close()
-		t.Fatalf("stream %s: status %d", url, res.StatusCode)
+		cancel()
+		return nil, fmt.Errorf("stream %s: status %d, Content-Type %q: %s", url, res.StatusCode, ct, body)
 	}
-	require.Equal(t, "text/event-stream", strings.Split(res.Header.Get("Content-Type"), ";")[0])
 	s := &Stream{Response: res, events: make(chan Event, 1024), cancel: cancel, done: make(chan struct{})}
 	go s.read()
-	t.Cleanup(s.Close)
-	return s
+	return s, nil
 }
 
 // read parses the stream per the SSE spec's line rules (enough of them for
@@ -102,23 +117,33 @@ func (s *Stream) read() {
 
 // Next returns the next event that has data, skipping comments and bare
 // retry hints. It fails the test if none comes within wait or the stream
-// ends.
+// ends; other goroutines than the test's use NextEvent.
 func (s *Stream) Next(t testing.TB, wait time.Duration) Event {
 	t.Helper()
+	ev, err := s.NextEvent(wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// NextEvent is Next for any goroutine: it returns an error instead of
+// failing the test.
+func (s *Stream) NextEvent(wait time.Duration) (Event, error) {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
 		select {
 		case ev, ok := <-s.events:
 			if !ok {
-				t.Fatalf("stream ended while waiting for an event")
+				return Event{}, errors.New("stream ended while waiting for an event")
 			}
 			if ev.Data == "" && ev.ID == "" {
 				continue
 			}
-			return ev
+			return ev, nil
 		case <-timer.C:
-			t.Fatalf("no event within %s", wait)
+			return Event{}, fmt.Errorf("no event within %s", wait)
 		}
 	}
 }
