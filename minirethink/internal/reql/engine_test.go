@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,4 +113,33 @@ func TestArraysAndObjectsHoldOnlyDatums(t *testing.T) {
 	res, err := run(t, m, `[2,[[16,[`+playersTable+`,"a"]]]]`)
 	require.NoError(t, err)
 	assert.Equal(t, []any{obj("id", "a", "score", 1.0)}, res.Atom)
+}
+
+// A term applied to every row (pluck, without, has_fields, get_field)
+// checks its input before it evaluates its other arguments, as RethinkDB's
+// obj_or_seq terms do: the type error about the input wins.
+func TestRowTermsCheckTheirInputFirst(t *testing.T) {
+	for _, term := range []string{"33", "34", "32", "31"} { // pluck, without, has_fields, get_field
+		t.Run(term, func(t *testing.T) {
+			_, err := run(t, New(), `[`+term+`,[1,[12,["x"]]]]`)
+			var rerr *Error
+			require.ErrorAs(t, err, &rerr)
+			assert.Contains(t, rerr.Msg, "Cannot perform", "the input's type error, not the argument's r.error")
+		})
+	}
+	// On a table, the paths (now evaluated once) still apply to every row.
+	m, _ := writeTestEngine(t, obj("id", "a", "x", 1.0), obj("id", "b", "x", 2.0))
+	assert.Equal(t, []any{obj("x", 1.0), obj("x", 2.0)}, runSeqSorted(t, m, `[33,[`+playersTable+`,"x"]]`))
+}
+
+// runSeqSorted runs a query returning rows and sorts them, since a table's
+// row order is not part of the answer.
+func runSeqSorted(t *testing.T, m *Memory, query string) []any {
+	t.Helper()
+	res, err := run(t, m, query)
+	require.NoError(t, err, query)
+	require.Equal(t, Sequence, res.Kind, query)
+	rows := append([]any(nil), res.Seq...)
+	sort.Slice(rows, func(i, j int) bool { return Compare(rows[i], rows[j]) < 0 })
+	return rows
 }

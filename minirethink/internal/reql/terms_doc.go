@@ -193,12 +193,15 @@ func getFieldTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ec.objectOrRows(v, "get_field", rowSkipMap, func(obj map[string]any) (any, error) {
+	field := once(func() (string, error) {
 		d, err := ec.strictDatum(t.Args[1])
 		if err != nil {
-			return nil, err
+			return "", err
 		}
-		name, err := datumString(d)
+		return datumString(d)
+	})
+	return ec.objectOrRows(v, "get_field", rowSkipMap, func(obj map[string]any) (any, error) {
+		name, err := field()
 		if err != nil {
 			return nil, err
 		}
@@ -436,8 +439,9 @@ func hasFieldsTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	paths := once(func() (pathSpec, error) { return ec.pathArgs(t) })
 	return ec.objectOrRows(v, "has_fields", rowFilter, func(obj map[string]any) (any, error) {
-		p, err := ec.pathArgs(t)
+		p, err := paths()
 		if err != nil {
 			return nil, err
 		}
@@ -446,33 +450,47 @@ func hasFieldsTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 func pluckTerm(ec *evalCtx, t *Term) (any, error) {
+	return ec.projectTerm(t, "pluck", projectPath)
+}
+
+func withoutTerm(ec *evalCtx, t *Term) (any, error) {
+	return ec.projectTerm(t, "without", unprojectPath)
+}
+
+// projectTerm is pluck or without of an object or of every row.
+func (ec *evalCtx) projectTerm(t *Term, name string, project func(any, pathSpec, bool) (any, bool)) (any, error) {
 	v, err := ec.eval(t.Args[0])
 	if err != nil {
 		return nil, err
 	}
-	return ec.objectOrRows(v, "pluck", rowMap, func(obj map[string]any) (any, error) {
-		p, err := ec.pathArgs(t)
+	paths := once(func() (pathSpec, error) { return ec.pathArgs(t) })
+	return ec.objectOrRows(v, name, rowMap, func(obj map[string]any) (any, error) {
+		p, err := paths()
 		if err != nil {
 			return nil, err
 		}
-		r, _ := projectPath(obj, p, false)
+		r, _ := project(obj, p, false)
 		return r, nil
 	})
 }
 
-func withoutTerm(ec *evalCtx, t *Term) (any, error) {
-	v, err := ec.eval(t.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return ec.objectOrRows(v, "without", rowMap, func(obj map[string]any) (any, error) {
-		p, err := ec.pathArgs(t)
-		if err != nil {
-			return nil, err
+// once evaluates f when first asked and gives the same answer after. The
+// arguments of a term applied to every row are evaluated once, as in
+// RethinkDB, and only once the input is known to be an object or a
+// sequence, so a type error about the input still comes first.
+func once[T any](f func() (T, error)) func() (T, error) {
+	var (
+		done bool
+		v    T
+		err  error
+	)
+	return func() (T, error) {
+		if !done {
+			v, err = f()
+			done = true
 		}
-		r, _ := unprojectPath(obj, p, false)
-		return r, nil
-	})
+		return v, err
+	}
 }
 
 // mergeTerm merges objects, or the results of functions of the document,
