@@ -18,41 +18,61 @@ import (
 // Config is every setting of web and dblistener.
 type Config struct {
 	// Port is the HTTP port of web.
-	Port int `envconfig:"PORT" default:"5000"`
+	Port int `envconfig:"PORT"`
+	// Host is the interface web listens on; see ListenHost.
+	Host string `envconfig:"HOST"`
 	// DatabaseURL is rethinkdb://[user[:password]@]host[:port]/dbname. Empty
 	// means embedded mode: web starts an in-memory RethinkDB-compatible
 	// server and runs the listener in-process.
 	DatabaseURL string `envconfig:"DATABASE_URL"`
 	// EmbeddedDatabase is the database name used in embedded mode.
-	EmbeddedDatabase string `envconfig:"EMBEDDED_DATABASE" default:"leaderboard"`
+	EmbeddedDatabase string `envconfig:"EMBEDDED_DATABASE"`
 	// APIKeys are the bearer keys that may write, comma-separated.
 	APIKeys []string `envconfig:"API_KEYS"`
 	// OpenWrites allows running against a real database with no API_KEYS.
-	OpenWrites bool `envconfig:"OPEN_WRITES" default:"false"`
+	OpenWrites bool `envconfig:"OPEN_WRITES"`
 	// GripURL enables GRIP mode: streams are held by Pushpin / Fanout Cloud.
 	GripURL string `envconfig:"GRIP_URL"`
 	// TopN is how many players a board shows and streams.
-	TopN int `envconfig:"TOP_N" default:"5"`
+	TopN int `envconfig:"TOP_N"`
 	// PublishInterval is the listener's coalescing window per board.
-	PublishInterval time.Duration `envconfig:"PUBLISH_INTERVAL" default:"50ms"`
+	PublishInterval time.Duration `envconfig:"PUBLISH_INTERVAL"`
 	// KeepAliveInterval is the SSE keep-alive comment interval.
-	KeepAliveInterval time.Duration `envconfig:"KEEPALIVE_INTERVAL" default:"20s"`
+	KeepAliveInterval time.Duration `envconfig:"KEEPALIVE_INTERVAL"`
 	// QueryTimeout bounds every database query but changefeeds.
-	QueryTimeout time.Duration `envconfig:"QUERY_TIMEOUT" default:"5s"`
+	QueryTimeout time.Duration `envconfig:"QUERY_TIMEOUT"`
 	// RequestTimeout bounds reading a request and writing its response
 	// (streams excepted).
-	RequestTimeout time.Duration `envconfig:"REQUEST_TIMEOUT" default:"15s"`
+	RequestTimeout time.Duration `envconfig:"REQUEST_TIMEOUT"`
 	// ShutdownTimeout bounds the graceful shutdown.
-	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s"`
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
+	LogLevel string `envconfig:"LOG_LEVEL"`
 	// LogFormat is json (for log drains) or text (for people).
-	LogFormat string `envconfig:"LOG_FORMAT" default:"json"`
+	LogFormat string `envconfig:"LOG_FORMAT"`
 }
 
-// Load reads and validates the environment.
+// Defaults is the configuration with no environment variable set: the one
+// place the service's defaults are written (.env.example repeats them for
+// operators).
+func Defaults() Config {
+	return Config{
+		Port:              5000,
+		EmbeddedDatabase:  "leaderboard",
+		TopN:              5,
+		PublishInterval:   50 * time.Millisecond,
+		KeepAliveInterval: 20 * time.Second,
+		QueryTimeout:      5 * time.Second,
+		RequestTimeout:    15 * time.Second,
+		ShutdownTimeout:   10 * time.Second,
+		LogLevel:          "info",
+		LogFormat:         "json",
+	}
+}
+
+// Load reads and validates the environment over Defaults.
 func Load() (Config, error) {
-	var c Config
+	c := Defaults()
 	// A variable set to "" (as in a .env file copied from .env.example)
 	// means "use the default", not "parse the empty string".
 	for _, name := range variables() {
@@ -107,6 +127,20 @@ func (c Config) validate() error {
 
 // Embedded reports whether web runs its own in-memory database.
 func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// ListenHost is the interface web binds: HOST if set; otherwise localhost in
+// embedded mode (its writes are open and its database a demo, so nothing
+// beyond this machine should reach it by accident) and every interface with
+// DATABASE_URL (Heroku's router must reach it).
+func (c Config) ListenHost() string {
+	switch {
+	case c.Host != "":
+		return c.Host
+	case c.Embedded():
+		return "localhost"
+	}
+	return ""
+}
 
 // CheckWriteAuth is web's start-up rule: against a real database, writes
 // need API_KEYS unless the operator says OPEN_WRITES=true.

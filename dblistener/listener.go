@@ -3,7 +3,7 @@
 // change touches as dirty, and recomputes each dirty board at most once per
 // publish interval. A recompute that changes the top N writes it to the
 // board with seq+1 (which every web process sees on the boards changefeed)
-// and, in GRIP mode, publishes it to the proxy.
+// and, in GRIP mode, sends the board event to the proxy.
 //
 // It runs as the worker process (cmd/dblistener) and, in embedded mode,
 // inside web.
@@ -18,15 +18,15 @@ import (
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
-	"github.com/leaderboardhq/leaderboard/ssehub"
-	"github.com/leaderboardhq/leaderboard/views"
 )
 
-// Publisher receives each board the listener republished.
-type Publisher interface {
-	PublishBoard(ctx context.Context, b *models.Board) error
+// Sink is told of each board event the listener made, for a fan-out outside
+// the database (a GRIP proxy).
+type Sink interface {
+	Send(ctx context.Context, ev event.Event) error
 }
 
 // Config tunes the listener.
@@ -37,10 +37,10 @@ type Config struct {
 	Interval time.Duration
 	// Workers bounds concurrent recomputes in one round.
 	Workers int
-	// Publisher, if set, is told of every republished board (GRIP).
-	Publisher Publisher
-	Backoff   backoff.Policy
-	Logger    *slog.Logger
+	// Sink, if set, is sent every board event (GRIP).
+	Sink    Sink
+	Backoff backoff.Policy
+	Logger  *slog.Logger
 }
 
 // Listener is the running worker.
@@ -219,7 +219,7 @@ func (l *Listener) recompute(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	board, changed, err := l.store.Boards.Publish(ctx, id, top)
+	board, changed, err := l.store.Boards.SaveTop(ctx, id, top)
 	if errors.Is(err, models.ErrNotFound) {
 		return nil // deleted meanwhile: nothing to show
 	}
@@ -227,33 +227,34 @@ func (l *Listener) recompute(ctx context.Context, id string) error {
 		return err
 	}
 	l.log.Debug("republished board", "board", id, "seq", board.Seq)
-	if l.cfg.Publisher != nil {
-		// Not retried here: the publisher retries on its own, and a proxy
-		// that misses an item sees the gap in the next item's prev-id and
-		// refetches the stream.
-		if err := l.cfg.Publisher.PublishBoard(ctx, board); err != nil {
-			l.log.Error("publish board to GRIP proxy failed", "board", id, "seq", board.Seq, "err", err)
+	if l.cfg.Sink != nil {
+		// Not retried here: the GRIP publisher retries on its own, and a
+		// proxy that misses an item sees the gap in the next item's prev-id
+		// and refetches the stream.
+		ev := event.Board(board)
+		if err := l.cfg.Sink.Send(ctx, ev); err != nil {
+			l.log.Error("send board event to GRIP proxy failed", "event", ev, "err", err)
 		}
 	}
 	return nil
 }
 
-// GripPublisher publishes boards to a GRIP proxy's channel board-<id>, as the
-// same SSE event the built-in streams send, with id and prev-id so the proxy
-// can detect a gap.
-type GripPublisher struct {
+// GripSink sends each board event to a GRIP proxy's channel of the same name,
+// as the same SSE event the built-in streams send, with id and prev-id so the
+// proxy can detect a gap.
+type GripSink struct {
 	Publisher *grip.Publisher
 }
 
-// PublishBoard implements Publisher.
-func (g GripPublisher) PublishBoard(ctx context.Context, b *models.Board) error {
+// Send implements Sink.
+func (g GripSink) Send(ctx context.Context, ev event.Event) error {
 	item := grip.Item{
-		Channel: views.Topic(b.ID),
-		ID:      strconv.FormatUint(b.Seq, 10),
-		Content: string(ssehub.FormatEvent(views.BoardEvent(b))),
+		Channel: ev.Topic,
+		ID:      strconv.FormatUint(ev.Seq, 10),
+		Content: string(ev.SSE()),
 	}
-	if b.Seq > 0 {
-		item.PrevID = strconv.FormatUint(b.Seq-1, 10)
+	if ev.Seq > 0 {
+		item.PrevID = strconv.FormatUint(ev.Seq-1, 10)
 	}
 	return g.Publisher.Publish(ctx, item)
 }

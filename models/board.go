@@ -136,11 +136,11 @@ func (b *Boards) List(ctx context.Context, after string, limit int) ([]Board, er
 	return boards, nil
 }
 
-// Publish stores top as the board's materialized top N and bumps Seq, in one
+// SaveTop stores top as the board's materialized top N and bumps Seq, in one
 // atomic update, unless top is what the board already has. It returns the
 // board after the write and whether it changed; ErrNotFound if the board is
 // gone.
-func (b *Boards) Publish(ctx context.Context, id string, top []Player) (*Board, bool, error) {
+func (b *Boards) SaveTop(ctx context.Context, id string, top []Player) (*Board, bool, error) {
 	ctx, cancel := b.st.queryContext(ctx)
 	defer cancel()
 	doc := make([]any, len(top))
@@ -153,7 +153,7 @@ func (b *Boards) Publish(ctx context.Context, id string, top []Player) (*Board, 
 			map[string]any{"top": doc, "seq": board.Field("seq").Default(0).Add(1)})
 	}, r.UpdateOpts{ReturnChanges: true}).RunWrite(b.st.session, r.RunOpts{Context: ctx})
 	if err != nil {
-		return nil, false, classify("publish board", err)
+		return nil, false, classify("save board top", err)
 	}
 	if res.Skipped > 0 {
 		return nil, false, notFound("board")

@@ -17,7 +17,7 @@ import (
 // starts inside a tie gives its first player the tie's rank, as Get does.
 func TestForBoardPagesTheStandings(t *testing.T) {
 	db := minirethink.RunT(t)
-	store := testapp.OpenStore(t, db.Addr(), 0)
+	store := testapp.OpenStore(t, testapp.ConnTo(db.Addr()))
 	ctx := context.Background()
 	board := &models.Board{Name: "Cup"}
 	require.NoError(t, store.Boards.Save(ctx, board))

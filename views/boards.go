@@ -1,7 +1,6 @@
 package views
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,16 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/models"
 )
-
-// boardJSON is GET /boards/{board}/ and every SSE event's data, as in the
-// original plus id and name.
-type boardJSON struct {
-	ID      string       `json:"id"`
-	Name    string       `json:"name"`
-	Players []playerJSON `json:"players"`
-}
 
 // boardSummary is one board in GET /boards/.
 type boardSummary struct {
@@ -32,25 +24,6 @@ type boardList struct {
 	Boards []boardSummary `json:"boards"`
 	// Next is the URL of the next page, null on the last.
 	Next *string `json:"next"`
-}
-
-func newBoardJSON(b *models.Board, top []models.Player) boardJSON {
-	out := boardJSON{ID: b.ID, Name: b.Name, Players: make([]playerJSON, len(top))}
-	for i, p := range top {
-		out.Players[i] = playerJSON{ID: p.ID, Name: p.Name, Score: p.Score, Rank: p.Rank}
-	}
-	return out
-}
-
-// BoardEventData is a board's SSE event data: the board with its
-// materialized top, one line of JSON. The listener's GRIP publisher uses it
-// too, so both transports send the same bytes.
-func BoardEventData(b *models.Board) []byte {
-	data, err := json.Marshal(newBoardJSON(b, b.Top))
-	if err != nil {
-		panic(err) // plain strings and numbers always marshal
-	}
-	return data
 }
 
 func boardPath(id string) string { return "/boards/" + url.PathEscape(id) + "/" }
@@ -75,7 +48,7 @@ func (s *Server) getBoard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newBoardJSON(board, top))
+	return c.JSON(http.StatusOK, event.NewBoardData(board, top))
 }
 
 // wantsStream: text/event-stream anywhere in Accept (the original looked only
@@ -137,7 +110,7 @@ func (s *Server) createBoard(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, boardPath(board.ID))
-	return c.JSON(http.StatusCreated, newBoardJSON(&board, nil))
+	return c.JSON(http.StatusCreated, event.NewBoardData(&board, nil))
 }
 
 func (s *Server) deleteBoard(c echo.Context) error {

@@ -6,22 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/models"
 )
-
-// playerJSON is a player in a board's list (no board field) and, with Board,
-// GET /boards/{board}/players/{player}/.
-type playerJSON struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Score int64  `json:"score"`
-	Rank  int    `json:"rank"`
-	Board string `json:"board,omitempty"`
-}
-
-func newPlayerJSON(p *models.Player) playerJSON {
-	return playerJSON{ID: p.ID, Name: p.Name, Score: p.Score, Rank: p.Rank, Board: p.Board}
-}
 
 func playerPath(board, id string) string {
 	return boardPath(board) + "players/" + url.PathEscape(id) + "/"
@@ -32,7 +19,7 @@ func (s *Server) getPlayer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newPlayerJSON(p))
+	return c.JSON(http.StatusOK, event.NewPlayerData(p))
 }
 
 type createPlayerRequest struct {
@@ -60,7 +47,7 @@ func (s *Server) createPlayer(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, playerPath(p.Board, p.ID))
-	return c.JSON(http.StatusCreated, newPlayerJSON(&p))
+	return c.JSON(http.StatusCreated, event.NewPlayerData(&p))
 }
 
 func (s *Server) deletePlayer(c echo.Context) error {
@@ -104,5 +91,5 @@ func (s *Server) addScore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newPlayerJSON(p))
+	return c.JSON(http.StatusOK, event.NewPlayerData(p))
 }

@@ -11,18 +11,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
-// Topic is the hub topic (and GRIP channel) of a board's stream.
-func Topic(boardID string) string { return "board-" + boardID }
-
-// BoardEvent is a board's SSE event: id = seq, event = update, data = the
-// board as GET shows it, with the materialized top the listener wrote.
-func BoardEvent(b *models.Board) ssehub.Event {
-	return ssehub.Event{Seq: b.Seq, Type: "update", Data: BoardEventData(b)}
+// sseEvent is ev as the hub takes it.
+func sseEvent(ev event.Event) ssehub.Event {
+	return ssehub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}
 }
 
 // streamBoard answers a stream request: 404 before any stream starts for an
@@ -43,12 +40,12 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetWriteDeadline(time.Time{})
 	_ = rc.SetReadDeadline(time.Time{})
-	err = s.hub.Serve(ctx, c.Response(), c.Request(), Topic(id), func(ctx context.Context) (ssehub.Event, error) {
+	err = s.hub.Serve(ctx, c.Response(), c.Request(), event.BoardTopic(id), func(ctx context.Context) (ssehub.Event, error) {
 		b, err := s.store.Boards.Get(ctx, id)
 		if err != nil {
 			return ssehub.Event{}, err
 		}
-		return BoardEvent(b), nil
+		return sseEvent(event.Board(b)), nil
 	})
 	switch {
 	case err == nil, errors.Is(err, ssehub.ErrClosed), errors.Is(err, ssehub.ErrTopicClosed):
@@ -67,7 +64,7 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 // again (the next link) when it sees a gap and every couple of minutes,
 // saying in Grip-Last what the client already has.
 func (s *Server) holdBoard(c echo.Context, board *models.Board) error {
-	channel := Topic(board.ID)
+	channel := event.BoardTopic(board.ID)
 	hold := grip.SSEHold{
 		Channel: channel,
 		// A hold with prev-id needs a next link: the proxy uses both to
@@ -87,7 +84,7 @@ func (s *Server) holdBoard(c echo.Context, board *models.Board) error {
 	if ok && last >= board.Seq {
 		return nil // the client is up to date: nothing twice
 	}
-	_, err := c.Response().Write(ssehub.FormatEvent(BoardEvent(board)))
+	_, err := c.Response().Write(event.Board(board).SSE())
 	return err
 }
 

@@ -42,13 +42,13 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	var pub dblistener.Publisher
+	var sink dblistener.Sink
 	if cfg.GripURL != "" {
 		g, err := grip.ParseURL(cfg.GripURL)
 		if err != nil {
 			return err
 		}
-		pub = dblistener.GripPublisher{Publisher: grip.NewPublisher(g)}
+		sink = dblistener.GripSink{Publisher: grip.NewPublisher(g)}
 	}
 	store, err := models.Open(ctx, conn, models.Options{QueryTimeout: cfg.QueryTimeout})
 	if err != nil {
@@ -58,8 +58,8 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := store.EnsureSchema(ctx); err != nil {
 		return err
 	}
-	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", pub != nil)
+	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil)
 	return dblistener.Run(ctx, store, dblistener.Config{
-		TopN: cfg.TopN, Interval: cfg.PublishInterval, Publisher: pub, Logger: log,
+		TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Logger: log,
 	})
 }

@@ -31,7 +31,7 @@ func TestWorkerRepublishesBoards(t *testing.T) {
 	go func() { done <- run(ctx, cfg, testapp.Logger()) }()
 
 	// Both processes ensure the schema at start, possibly at once.
-	store := testapp.OpenStore(t, db.Addr(), 0)
+	store := testapp.OpenStore(t, testapp.ConnTo(db.Addr()))
 	board := &models.Board{Name: "Cup"}
 	require.NoError(t, store.Boards.Save(ctx, board))
 	ann := &models.Player{Board: board.ID, Name: "Ann"}

@@ -1,6 +1,7 @@
-// Package testapp stands up the whole service for tests, with real parts
-// only: the embedded RethinkDB-compatible server over TCP, the real driver,
-// the web API on a real HTTP server, and optionally the listener.
+// Package testapp stands up the whole web process for tests through the
+// same wiring as cmd/web (internal/app), with real parts only: the embedded
+// RethinkDB-compatible server over TCP, the real driver, the listener, the
+// relay, and the API on a real HTTP server.
 package testapp
 
 import (
@@ -11,59 +12,45 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
-	"github.com/leaderboardhq/leaderboard/dblistener"
-	"github.com/leaderboardhq/leaderboard/grip"
-	"github.com/leaderboardhq/leaderboard/minirethink"
+	"github.com/leaderboardhq/leaderboard/config"
+	"github.com/leaderboardhq/leaderboard/internal/app"
 	"github.com/leaderboardhq/leaderboard/models"
-	"github.com/leaderboardhq/leaderboard/realtime"
-	"github.com/leaderboardhq/leaderboard/ssehub"
-	"github.com/leaderboardhq/leaderboard/views"
 )
 
-// Options choose what runs.
+// Options change the test's configuration from config.Defaults.
 type Options struct {
 	TopN    int
 	APIKeys []string
-	// Listener runs dblistener in-process with this interval (0: no
-	// listener).
-	Listener time.Duration
-	// Relay follows the boards changefeed into the hub.
-	Relay bool
-	// KeepAlive for SSE streams (default 20s).
+	// PublishInterval is the listener's coalescing window (default 20ms).
+	PublishInterval time.Duration
+	// KeepAlive for SSE streams.
 	KeepAlive time.Duration
-	// HubBuffer is the per-subscriber buffer (default the hub's).
-	HubBuffer int
+	// StreamBuffer is the per-subscriber buffer (default the hub's).
+	StreamBuffer int
 	// GripURL enables GRIP mode in web and the listener.
 	GripURL string
-	// Handler wraps the API, e.g. to count requests.
-	Handler func(http.Handler) http.Handler
-	// QueryTimeout bounds database queries (default the store's).
+	// QueryTimeout bounds database queries.
 	QueryTimeout time.Duration
 	// HTTPListener, if set, is where the API listens (a GRIP proxy must
 	// know the backend's address before the API knows the proxy's key).
 	HTTPListener net.Listener
+	// Config, if set, edits the configuration last.
+	Config func(*config.Config)
 }
 
-// App is a running service.
+// App is a running web process.
 type App struct {
-	DB     *minirethink.Server
-	Store  *models.Store
-	Hub    *ssehub.Hub
-	Server *httptest.Server
-	URL    string
-	Log    *slog.Logger
-
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	*app.App
+	Log *slog.Logger
 }
 
 // Logger is quiet unless TEST_LOG=1.
@@ -74,83 +61,81 @@ func Logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// Fast is the retry policy of tests: a restarted database is found again
+// within a fraction of a second.
+var Fast = backoff.Policy{Base: 10 * time.Millisecond, Max: 200 * time.Millisecond}
+
+// Config is config.Defaults for a test: embedded mode, a fast listener.
+func Config(o Options) config.Config {
+	cfg := config.Defaults()
+	cfg.PublishInterval = 20 * time.Millisecond
+	cfg.ShutdownTimeout = 5 * time.Second
+	if o.TopN != 0 {
+		cfg.TopN = o.TopN
+	}
+	cfg.APIKeys = o.APIKeys
+	if o.PublishInterval != 0 {
+		cfg.PublishInterval = o.PublishInterval
+	}
+	if o.KeepAlive != 0 {
+		cfg.KeepAliveInterval = o.KeepAlive
+	}
+	if o.QueryTimeout != 0 {
+		cfg.QueryTimeout = o.QueryTimeout
+	}
+	cfg.GripURL = o.GripURL
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	return cfg
+}
+
 // Start runs the service; everything stops when the test ends.
 func Start(t testing.TB, o Options) *App {
 	t.Helper()
-	if o.TopN == 0 {
-		o.TopN = 5
-	}
 	log := Logger()
-	db := minirethink.RunT(t, minirethink.WithLogger(log))
-	store := OpenStore(t, db.Addr(), o.QueryTimeout)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	a := &App{DB: db, Store: store, Log: log, cancel: cancel}
-	t.Cleanup(a.stop)
-
-	var gripCfg *grip.Config
-	if o.GripURL != "" {
-		g, err := grip.ParseURL(o.GripURL)
+	l := o.HTTPListener
+	if l == nil {
+		var err error
+		l, err = net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
-		gripCfg = &g
 	}
-	fast := backoff.Policy{Base: 10 * time.Millisecond, Max: 200 * time.Millisecond}
-	if o.Listener > 0 {
-		var pub dblistener.Publisher
-		if gripCfg != nil {
-			pub = dblistener.GripPublisher{Publisher: grip.NewPublisher(*gripCfg)}
-		}
-		a.wg.Go(func() {
-			_ = dblistener.Run(ctx, store, dblistener.Config{
-				TopN: o.TopN, Interval: o.Listener, Publisher: pub, Backoff: fast, Logger: log,
-			})
-		})
-	}
-	a.Hub = ssehub.New(ssehub.Config{KeepAlive: o.KeepAlive, Buffer: o.HubBuffer, Logger: log})
-	if o.Relay {
-		a.wg.Go(func() { realtime.Relay(ctx, store, a.Hub, fast, log) })
-	}
-	var h http.Handler = views.New(views.Config{
-		Store:     store,
-		TopN:      o.TopN,
-		APIKeys:   o.APIKeys,
-		Hub:       a.Hub,
-		Grip:      gripCfg,
-		KeepAlive: o.KeepAlive,
-		Logger:    log,
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := app.Start(ctx, Config(o), app.Options{
+		Logger: log, Listener: l, Backoff: Fast, StreamBuffer: o.StreamBuffer, NoDemo: true,
 	})
-	if o.Handler != nil {
-		h = o.Handler(h)
-	}
-	a.Server = httptest.NewUnstartedServer(h)
-	if o.HTTPListener != nil {
-		a.Server.Listener.Close()
-		a.Server.Listener = o.HTTPListener
-	}
-	a.Server.Config.RegisterOnShutdown(a.Hub.Close)
-	a.Server.Start()
-	a.URL = a.Server.URL
-	return a
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	return &App{App: a, Log: log}
 }
 
-// OpenStore connects to the embedded server at addr with a fresh schema.
-func OpenStore(t testing.TB, addr string, queryTimeout time.Duration) *models.Store {
+// Client is an HTTP client for the app.
+func (a *App) Client() *http.Client { return http.DefaultClient }
+
+// Session is a driver session on the app's database, as a script writing to
+// it directly would open.
+func (a *App) Session(t testing.TB) *r.Session {
+	t.Helper()
+	session, err := r.Connect(r.ConnectOpts{
+		Address: a.Conn.Address, Username: a.Conn.Username, Password: a.Conn.Password,
+		InitialCap: 1, MaxOpen: 1,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = session.Close() })
+	return session
+}
+
+// OpenStore connects to the database at conn and ensures the schema.
+func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	store, err := models.Open(ctx, models.ConnConfig{Address: addr, Database: "leaderboard", Username: "admin"},
-		models.Options{QueryTimeout: queryTimeout})
+	store, err := models.Open(ctx, conn, models.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
 	require.NoError(t, store.EnsureSchema(ctx))
 	return store
-}
-
-func (a *App) stop() {
-	a.Hub.Close()
-	a.Server.Close()
-	a.cancel()
-	a.wg.Wait()
 }
 
 // Board creates a board with players (score 0 unless given) through the
@@ -203,7 +188,7 @@ func (a *App) Do(t testing.TB, method, path string, body any, headers ...string)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := a.Server.Client().Do(req)
+	res, err := a.Client().Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
@@ -244,4 +229,10 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// ConnTo is the connection to the "leaderboard" database of a server at
+// addr with no password, as minirethink.RunT starts one.
+func ConnTo(addr string) models.ConnConfig {
+	return models.ConnConfig{Address: addr, Database: "leaderboard", Username: "admin"}
 }

@@ -1,7 +1,6 @@
-package realtime_test
+package views_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -20,73 +19,11 @@ import (
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
 )
 
-// End-to-end: the embedded database over TCP, the listener, the relay, the
-// API on a real HTTP server, and SSE clients reading the stream's bytes.
-
-type boardData struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Players []struct {
-		ID    string `json:"id"`
-		Name  string `json:"name"`
-		Score int64  `json:"score"`
-		Rank  int    `json:"rank"`
-	} `json:"players"`
-}
-
-func decodeBoard(t *testing.T, ev testapp.Event) boardData {
-	t.Helper()
-	assert.Equal(t, "update", ev.Type)
-	assert.NotContains(t, ev.Data, "\n", "the board is one line of JSON")
-	var b boardData
-	require.NoError(t, json.Unmarshal([]byte(ev.Data), &b), "data: %s", ev.Data)
-	return b
-}
-
-func seqOf(t *testing.T, ev testapp.Event) uint64 {
-	t.Helper()
-	n, err := strconv.ParseUint(ev.ID, 10, 64)
-	require.NoError(t, err, "event id %q", ev.ID)
-	return n
-}
-
-// until reads events until one satisfies ok, checking on the way that ids
-// never go backwards. It returns the matching event and how many it read.
-func until(t *testing.T, s *testapp.Stream, ok func(boardData) bool) (testapp.Event, int) {
-	t.Helper()
-	var last uint64
-	for n := 1; ; n++ {
-		ev := s.Next(t, 10*time.Second)
-		seq := seqOf(t, ev)
-		require.GreaterOrEqual(t, seq, last, "a subscriber never sees an older board")
-		last = seq
-		if ok(decodeBoard(t, ev)) {
-			return ev, n
-		}
-	}
-}
-
-func scoreIs(name string, score int64, rank int) func(boardData) bool {
-	return func(b boardData) bool {
-		for _, p := range b.Players {
-			if p.Name == name {
-				return p.Score == score && p.Rank == rank
-			}
-		}
-		return false
-	}
-}
-
-func hasPlayers(n int) func(boardData) bool {
-	return func(b boardData) bool { return len(b.Players) == n }
-}
+// Streams end to end: the embedded database over TCP, the listener, the
+// relay, the API on a real HTTP server, and SSE clients reading the bytes.
 
 func live(t *testing.T, o testapp.Options) *testapp.App {
 	t.Helper()
-	if o.Listener == 0 {
-		o.Listener = 20 * time.Millisecond
-	}
-	o.Relay = true
 	return testapp.Start(t, o)
 }
 
@@ -95,13 +32,13 @@ func streamURL(a *testapp.App, board string) string { return a.URL + "/boards/" 
 func TestScoreAddReachesSubscriber(t *testing.T) {
 	a := live(t, testapp.Options{})
 	b, ids := a.Board(t, "Cup", "Ann", "Bob")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	until(t, s, hasPlayers(2))
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	testapp.Until(t, s, testapp.HasPlayers(2))
 
 	res := a.Do(t, "POST", "/boards/"+b+"/players/"+ids[1]+"/score-add/", `{"amount": 5}`)
 	require.Equal(t, http.StatusOK, res.Status)
-	ev, _ := until(t, s, scoreIs("Bob", 5, 1))
-	got := decodeBoard(t, ev)
+	ev, _ := testapp.Until(t, s, testapp.ScoreIs("Bob", 5, 1))
+	got := testapp.DecodeBoard(t, ev)
 	assert.Equal(t, b, got.ID)
 	assert.Equal(t, "Cup", got.Name)
 	require.Len(t, got.Players, 2)
@@ -120,7 +57,7 @@ func TestStreamOptInByQueryAndAccept(t *testing.T) {
 			req, err := http.NewRequest("GET", a.URL+tc.path, nil)
 			require.NoError(t, err)
 			req.Header.Set("Accept", tc.accept)
-			res, err := a.Server.Client().Do(req)
+			res, err := a.Client().Do(req)
 			require.NoError(t, err)
 			defer res.Body.Close()
 			assert.Equal(t, "text/event-stream", strings.Split(res.Header.Get("Content-Type"), ";")[0])
@@ -131,24 +68,22 @@ func TestStreamOptInByQueryAndAccept(t *testing.T) {
 func TestDirectDatabaseWriteReachesSubscriber(t *testing.T) {
 	a := live(t, testapp.Options{})
 	b, ids := a.Board(t, "Cup", "Ann", "Bob")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	until(t, s, hasPlayers(2))
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	testapp.Until(t, s, testapp.HasPlayers(2))
 
 	// A script writing straight to the database, not through the API.
-	session, err := r.Connect(r.ConnectOpts{Address: a.DB.Addr()})
-	require.NoError(t, err)
-	defer session.Close()
-	_, err = r.DB("leaderboard").Table("players").Get(ids[0]).
+	session := a.Session(t)
+	_, err := r.DB("leaderboard").Table("players").Get(ids[0]).
 		Update(map[string]any{"score": 99}).RunWrite(session)
 	require.NoError(t, err)
-	until(t, s, scoreIs("Ann", 99, 1))
+	testapp.Until(t, s, testapp.ScoreIs("Ann", 99, 1))
 }
 
 func TestRapidScoreAddsAreCoalesced(t *testing.T) {
-	a := live(t, testapp.Options{Listener: 200 * time.Millisecond})
+	a := live(t, testapp.Options{PublishInterval: 200 * time.Millisecond})
 	b, ids := a.Board(t, "Cup", "Ann")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	until(t, s, hasPlayers(1))
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	testapp.Until(t, s, testapp.HasPlayers(1))
 
 	const adds = 100
 	var wg sync.WaitGroup
@@ -161,61 +96,61 @@ func TestRapidScoreAddsAreCoalesced(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	ev, events := until(t, s, scoreIs("Ann", adds, 1))
+	ev, events := testapp.Until(t, s, testapp.ScoreIs("Ann", adds, 1))
 	assert.Less(t, events, adds/2, "100 adds must be coalesced into far fewer events")
-	assert.Equal(t, int64(adds), decodeBoard(t, ev).Players[0].Score, "the last event is exact")
+	assert.Equal(t, int64(adds), testapp.DecodeBoard(t, ev).Players[0].Score, "the last event is exact")
 	t.Logf("%d score-adds arrived as %d events", adds, events)
 }
 
 func TestDatabaseRestartIsSurvived(t *testing.T) {
 	a := live(t, testapp.Options{})
 	b, ids := a.Board(t, "Cup", "Ann")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	until(t, s, hasPlayers(1))
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	testapp.Until(t, s, testapp.HasPlayers(1))
 
 	require.NoError(t, a.DB.Restart())
 	// The API answers 503 until its connections are replaced, then 200.
 	require.Eventually(t, func() bool {
 		return a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", `{"amount": 7}`).Status == http.StatusOK
 	}, 10*time.Second, 50*time.Millisecond)
-	until(t, s, scoreIs("Ann", 7, 1))
+	testapp.Until(t, s, testapp.ScoreIs("Ann", 7, 1))
 
 	// And once more, after both feeds have reconnected.
 	require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", nil).Status)
-	until(t, s, scoreIs("Ann", 8, 1))
+	testapp.Until(t, s, testapp.ScoreIs("Ann", 8, 1))
 }
 
 func TestLastEventIDResume(t *testing.T) {
 	a := live(t, testapp.Options{})
 	b, ids := a.Board(t, "Cup", "Ann")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	cur, _ := until(t, s, hasPlayers(1))
-	seq := seqOf(t, cur)
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	cur, _ := testapp.Until(t, s, testapp.HasPlayers(1))
+	seq := testapp.SeqOf(t, cur)
 	s.Close()
 
 	t.Run("up to date: nothing twice", func(t *testing.T) {
-		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b), "Last-Event-ID", strconv.FormatUint(seq, 10))
+		s := testapp.OpenStream(t, a.Client(), streamURL(a, b), "Last-Event-ID", strconv.FormatUint(seq, 10))
 		require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", nil).Status)
 		ev := s.Next(t, 10*time.Second)
-		assert.Greater(t, seqOf(t, ev), seq, "the first event is the next update, not the board the client has")
+		assert.Greater(t, testapp.SeqOf(t, ev), seq, "the first event is the next update, not the board the client has")
 	})
 	t.Run("behind: current board at once", func(t *testing.T) {
-		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b), "Last-Event-ID", "0")
+		s := testapp.OpenStream(t, a.Client(), streamURL(a, b), "Last-Event-ID", "0")
 		ev := s.Next(t, 10*time.Second)
-		assert.Greater(t, seqOf(t, ev), seq)
-		assert.True(t, scoreIs("Ann", 1, 1)(decodeBoard(t, ev)))
+		assert.Greater(t, testapp.SeqOf(t, ev), seq)
+		assert.True(t, testapp.ScoreIs("Ann", 1, 1)(testapp.DecodeBoard(t, ev)))
 	})
 	t.Run("not a number: treated as none", func(t *testing.T) {
-		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b), "Last-Event-ID", "abc")
+		s := testapp.OpenStream(t, a.Client(), streamURL(a, b), "Last-Event-ID", "abc")
 		ev := s.Next(t, 10*time.Second)
-		assert.True(t, scoreIs("Ann", 1, 1)(decodeBoard(t, ev)))
+		assert.True(t, testapp.ScoreIs("Ann", 1, 1)(testapp.DecodeBoard(t, ev)))
 	})
 	t.Run("polyfill query parameter", func(t *testing.T) {
 		res := a.Do(t, "GET", "/boards/"+b+"/", nil)
 		require.Equal(t, http.StatusOK, res.Status)
-		s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b)+"?lastEventId=0")
+		s := testapp.OpenStream(t, a.Client(), streamURL(a, b)+"?lastEventId=0")
 		ev := s.Next(t, 10*time.Second)
-		assert.Greater(t, seqOf(t, ev), seq)
+		assert.Greater(t, testapp.SeqOf(t, ev), seq)
 	})
 }
 
@@ -229,7 +164,7 @@ func TestStreamOfUnknownBoardIs404(t *testing.T) {
 func TestRetryHintAndKeepAlive(t *testing.T) {
 	a := live(t, testapp.Options{KeepAlive: 50 * time.Millisecond})
 	b, _ := a.Board(t, "Cup", "Ann")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
 	var retry, keepAlive bool
 	for i := 0; i < 100 && !(retry && keepAlive); i++ {
 		ev, ok := s.Raw(5 * time.Second)
@@ -244,8 +179,8 @@ func TestRetryHintAndKeepAlive(t *testing.T) {
 func TestDeletedBoardEndsItsStreams(t *testing.T) {
 	a := live(t, testapp.Options{})
 	b, _ := a.Board(t, "Cup", "Ann")
-	s := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	until(t, s, hasPlayers(1))
+	s := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	testapp.Until(t, s, testapp.HasPlayers(1))
 	require.Equal(t, http.StatusNoContent, a.Do(t, "DELETE", "/boards/"+b+"/", nil).Status)
 	assert.True(t, s.Ended(10*time.Second))
 }
@@ -255,7 +190,7 @@ func TestDeletedBoardEndsItsStreams(t *testing.T) {
 func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	a := live(t, testapp.Options{TopN: 100, HubBuffer: 4, HTTPListener: testapp.SmallSendBuffers(l)})
+	a := live(t, testapp.Options{TopN: 100, StreamBuffer: 4, HTTPListener: testapp.SmallSendBuffers(l)})
 	names := make([]string, 100)
 	for i := range names {
 		// Long names make each event ~12 KiB, so a few fill the socket
@@ -265,14 +200,14 @@ func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 	b, ids := a.Board(t, "Big", names...)
 
 	stalled := stalledClient(t, a, b)
-	healthy := testapp.OpenStream(t, a.Server.Client(), streamURL(a, b))
-	until(t, healthy, hasPlayers(100))
+	healthy := testapp.OpenStream(t, a.Client(), streamURL(a, b))
+	testapp.Until(t, healthy, testapp.HasPlayers(100))
 
 	for i := range 60 {
 		res := a.Do(t, "POST", "/boards/"+b+"/players/"+ids[i%len(ids)]+"/score-add/", `{"amount": 1000}`)
 		require.Equal(t, http.StatusOK, res.Status)
 		// One event per add: wait for it before the next.
-		until(t, healthy, scoreIs(names[i%len(ids)], 1000, 1))
+		testapp.Until(t, healthy, testapp.ScoreIs(names[i%len(ids)], 1000, 1))
 		res = a.Do(t, "POST", "/boards/"+b+"/players/"+ids[i%len(ids)]+"/score-add/", `{"amount": -1000}`)
 		require.Equal(t, http.StatusOK, res.Status)
 	}
@@ -302,7 +237,7 @@ func TestNoGoroutineLeakAfter1000Streams(t *testing.T) {
 	b, _ := a.Board(t, "Cup", "Ann")
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	first := testapp.OpenStream(t, client, streamURL(a, b))
-	until(t, first, hasPlayers(1))
+	testapp.Until(t, first, testapp.HasPlayers(1))
 	first.Close()
 	runtime.GC()
 	before := runtime.NumGoroutine()

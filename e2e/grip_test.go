@@ -1,10 +1,8 @@
-package realtime_test
+package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -26,7 +24,7 @@ func startGrip(t *testing.T) (*testapp.App, *pushpintest.Pushpin) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	pp := pushpintest.Start(t, l.Addr().String())
-	a := live(t, testapp.Options{GripURL: pp.GripURL(), HTTPListener: l})
+	a := testapp.Start(t, testapp.Options{GripURL: pp.GripURL(), HTTPListener: l})
 	return a, pp
 }
 
@@ -49,14 +47,14 @@ func TestGripStreamThroughPushpin(t *testing.T) {
 	for _, h := range []string{"Grip-Hold", "Grip-Channel", "Grip-Link", "Grip-Keep-Alive"} {
 		assert.Empty(t, s.Response.Header.Get(h), "Pushpin strips %s", h)
 	}
-	first := decodeBoard(t, s.Next(t, 10*time.Second))
+	first := testapp.DecodeBoard(t, s.Next(t, 10*time.Second))
 	assert.Len(t, first.Players, 2, "the first event is the current board")
 	assert.Empty(t, a.Hub.Topics(), "Pushpin holds the stream, not web")
 
 	require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[1]+"/score-add/", `{"amount": 3}`).Status)
-	until(t, s, scoreIs("Bob", 3, 1))
+	testapp.Until(t, s, testapp.ScoreIs("Bob", 3, 1))
 	require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[0]+"/score-add/", `{"amount": 4}`).Status)
-	until(t, s, scoreIs("Ann", 4, 1))
+	testapp.Until(t, s, testapp.ScoreIs("Ann", 4, 1))
 }
 
 // Only requests that really came through the proxy are held: a client
@@ -66,9 +64,9 @@ func TestGripHoldNeedsAValidSignature(t *testing.T) {
 	b, _ := a.Board(t, "Cup", "Ann")
 	published(t, a, b, 1)
 	for _, sig := range []string{"", "forged.jwt.value"} {
-		s := testapp.OpenStream(t, a.Server.Client(), a.URL+"/boards/"+b+"/", "Grip-Sig", sig)
+		s := testapp.OpenStream(t, a.Client(), a.URL+"/boards/"+b+"/", "Grip-Sig", sig)
 		assert.Empty(t, s.Response.Header.Get("Grip-Hold"))
-		assert.Len(t, decodeBoard(t, s.Next(t, 10*time.Second)).Players, 1)
+		assert.Len(t, testapp.DecodeBoard(t, s.Next(t, 10*time.Second)).Players, 1)
 		s.Close()
 	}
 }
@@ -114,26 +112,8 @@ func TestGrip200ConcurrentStreams(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, a.Do(t, "POST", "/boards/"+b+"/players/"+ids[1]+"/score-add/", `{"amount": 9}`).Status)
 	for i, s := range streams {
-		wg.Go(func() { errs[i] = awaitBoard(s, scoreIs("Bob", 9, 1)) })
+		wg.Go(func() { errs[i] = testapp.AwaitBoard(s, testapp.ScoreIs("Bob", 9, 1)) })
 	}
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...), "every stream gets the update")
-}
-
-// awaitBoard reads events until a board satisfies ok; for goroutines other
-// than the test's.
-func awaitBoard(s *testapp.Stream, ok func(boardData) bool) error {
-	for {
-		ev, err := s.NextEvent(20 * time.Second)
-		if err != nil {
-			return err
-		}
-		var b boardData
-		if err := json.Unmarshal([]byte(ev.Data), &b); err != nil {
-			return fmt.Errorf("event data %q: %w", ev.Data, err)
-		}
-		if ok(b) {
-			return nil
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package realtime_test
+package e2e_test
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func BenchmarkScoreAdd(b *testing.B) {
 func BenchmarkWriteToSubscriber(b *testing.B) {
 	for _, subscribers := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("subscribers=%d", subscribers), func(b *testing.B) {
-			a := testapp.Start(b, testapp.Options{Listener: time.Millisecond, Relay: true})
+			a := testapp.Start(b, testapp.Options{PublishInterval: time.Millisecond})
 			board, ids := a.Board(b, "Bench", "P1")
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: subscribers}}
 			streams := make([]*testapp.Stream, subscribers)

@@ -1,8 +1,8 @@
-// Package realtime connects a web process's stream subscribers to the
-// database: it follows the boards changefeed and pushes every republished
-// board to the hub. Web processes scale out without knowing each other;
-// the database is the bus.
-package realtime
+// Package relay hands what the database's changefeeds carry to a web
+// process's own stream subscribers: it follows the boards changefeed and
+// gives every changed board to the SSE hub. Web processes scale out without
+// knowing each other; the database is the bus.
+package relay
 
 import (
 	"context"
@@ -11,17 +11,17 @@ import (
 	"strings"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/ssehub"
-	"github.com/leaderboardhq/leaderboard/views"
 )
 
-// Relay follows the boards changefeed until ctx is done, publishing each
-// changed board to its topic and ending the streams of deleted boards. After
-// every (re)connect it re-reads the boards that have subscribers and
-// publishes them: the hub drops what a subscriber already has (by seq), so
+// Boards follows the boards changefeed until ctx is done, handing each
+// changed board to the hub and ending the streams of deleted boards. After
+// every (re)connect it re-reads the boards that have subscribers and hands
+// them over again: the hub drops what a subscriber already has (by seq), so
 // only boards that moved while the feed was down reach anyone.
-func Relay(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger) {
+func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger) {
 	log = log.With("component", "relay")
 	for attempt := 0; ; attempt++ {
 		err := relayOnce(ctx, store, hub, log, func() { attempt = 0 })
@@ -43,7 +43,7 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 	defer feed.Close()
 	topics := hub.Topics()
 	for _, topic := range topics {
-		id, ok := strings.CutPrefix(topic, views.Topic(""))
+		id, ok := strings.CutPrefix(topic, event.BoardTopic(""))
 		if !ok {
 			continue
 		}
@@ -54,7 +54,7 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 		case err != nil:
 			return err
 		default:
-			hub.Publish(topic, views.BoardEvent(board))
+			hub.Publish(topic, sseEvent(event.Board(board)))
 		}
 	}
 	log.Info("following boards changefeed", "topics_resynced", len(topics))
@@ -65,9 +65,14 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 			return err
 		}
 		if change.Board == nil {
-			hub.CloseTopic(views.Topic(change.ID))
+			hub.CloseTopic(event.BoardTopic(change.ID))
 			continue
 		}
-		hub.Publish(views.Topic(change.ID), views.BoardEvent(change.Board))
+		ev := event.Board(change.Board)
+		hub.Publish(ev.Topic, sseEvent(ev))
 	}
+}
+
+func sseEvent(ev event.Event) ssehub.Event {
+	return ssehub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}
 }

@@ -1,0 +1,250 @@
+// Package app wires the web process: the database (DATABASE_URL, or the
+// embedded server), its schema, the listener (embedded mode only), the relay,
+// the SSE hub and the HTTP API. cmd/web and the tests start the very same
+// App, so what the tests exercise is what runs.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/config"
+	"github.com/leaderboardhq/leaderboard/dblistener"
+	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/minirethink"
+	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/relay"
+	"github.com/leaderboardhq/leaderboard/ssehub"
+	"github.com/leaderboardhq/leaderboard/views"
+)
+
+// Options are what a caller other than the environment decides.
+type Options struct {
+	Logger *slog.Logger
+	// Listener, if set, is where the API is served instead of HOST:PORT (a
+	// test's port, or a GRIP proxy's backend that must be known first).
+	Listener net.Listener
+	// Backoff is the retry policy of the changefeeds (default
+	// backoff.Default).
+	Backoff backoff.Policy
+	// StreamBuffer is how many events may queue for one stream subscriber
+	// (default the hub's).
+	StreamBuffer int
+	// NoDemo skips seeding the demo board in embedded mode.
+	NoDemo bool
+}
+
+// App is a running web process.
+type App struct {
+	Config config.Config
+	// DB is the embedded database server; nil with DATABASE_URL.
+	DB *minirethink.Server
+	// Conn is where the database is, with its credentials.
+	Conn  models.ConnConfig
+	Store *models.Store
+	Hub   *ssehub.Hub
+	// Demo is the demo board seeded in embedded mode (nil otherwise).
+	Demo *models.Board
+	// URL is the API's base URL, e.g. http://127.0.0.1:5000.
+	URL string
+
+	log     *slog.Logger
+	srv     *http.Server
+	served  chan error
+	stopBG  context.CancelFunc
+	bg      sync.WaitGroup
+	closing sync.Once
+	closed  error
+	cleanup []func()
+}
+
+// Start brings the web process up: it returns once the API is listening
+// (so "listening" is only logged after the bind succeeded) or with the
+// first error.
+func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Backoff == (backoff.Policy{}) {
+		o.Backoff = backoff.Default
+	}
+	if err := cfg.CheckWriteAuth(); err != nil {
+		return nil, err
+	}
+	var gripCfg *grip.Config
+	if cfg.GripURL != "" {
+		g, err := grip.ParseURL(cfg.GripURL)
+		if err != nil {
+			return nil, err
+		}
+		gripCfg = &g
+	}
+	log := o.Logger
+	a = &App{Config: cfg, log: log, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			a.runCleanup()
+		}
+	}()
+
+	if err := a.openDatabase(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.Store.EnsureSchema(ctx); err != nil {
+		return nil, err
+	}
+
+	// Background work ends after the HTTP server has shut down.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopBG = stopBG
+	a.cleanup = append(a.cleanup, func() { stopBG(); a.bg.Wait() })
+
+	if a.DB != nil {
+		if !o.NoDemo {
+			if a.Demo, err = a.Store.SeedDemo(ctx); err != nil {
+				return nil, fmt.Errorf("seed demo board: %w", err)
+			}
+		}
+		var sink dblistener.Sink
+		if gripCfg != nil {
+			sink = dblistener.GripSink{Publisher: grip.NewPublisher(*gripCfg)}
+		}
+		lcfg := dblistener.Config{
+			TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Backoff: o.Backoff, Logger: log,
+		}
+		a.bg.Go(func() { _ = dblistener.Run(bg, a.Store, lcfg) })
+	}
+
+	a.Hub = ssehub.New(ssehub.Config{KeepAlive: cfg.KeepAliveInterval, Buffer: o.StreamBuffer, Logger: log})
+	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
+
+	api := views.New(views.Config{
+		Store:          a.Store,
+		TopN:           cfg.TopN,
+		APIKeys:        cfg.APIKeys,
+		Hub:            a.Hub,
+		Grip:           gripCfg,
+		KeepAlive:      cfg.KeepAliveInterval,
+		RequestTimeout: cfg.RequestTimeout,
+		Logger:         log,
+	})
+	a.srv = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: cfg.RequestTimeout,
+		IdleTimeout:       2 * cfg.RequestTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return bg },
+	}
+	// Shutdown waits for connections to go idle, which streams never do:
+	// end them first.
+	a.srv.RegisterOnShutdown(a.Hub.Close)
+
+	l := o.Listener
+	if l == nil {
+		if l, err = net.Listen("tcp", net.JoinHostPort(cfg.ListenHost(), strconv.Itoa(cfg.Port))); err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+	}
+	a.URL = "http://" + l.Addr().String()
+	go func() { a.served <- a.srv.Serve(l) }()
+	log.Info("listening", "addr", l.Addr().String(), "grip", gripCfg != nil, "top_n", cfg.TopN)
+	if a.DB != nil {
+		args := []any{"database", a.DB.Addr()}
+		if a.Demo != nil {
+			args = append(args, "demo_board", a.URL+"/boards/"+a.Demo.ID+"/")
+		}
+		log.Info("embedded mode: data lives in memory and is lost when web stops", args...)
+		if len(cfg.APIKeys) == 0 {
+			log.Warn("embedded mode with no API_KEYS: writes are open to anyone who can reach " + l.Addr().String())
+		}
+	}
+	return a, nil
+}
+
+// openDatabase connects to DATABASE_URL, or starts the embedded server on
+// loopback with a random password, so that no other local process can use
+// it to bypass API_KEYS.
+func (a *App) openDatabase(ctx context.Context) error {
+	cfg := a.Config
+	if cfg.Embedded() {
+		password := randomPassword()
+		srv, err := minirethink.StartAddr("127.0.0.1:0",
+			minirethink.WithPassword(password),
+			minirethink.WithLogger(a.log.With("component", "minirethink")))
+		if err != nil {
+			return fmt.Errorf("start embedded database: %w", err)
+		}
+		a.DB = srv
+		a.cleanup = append(a.cleanup, srv.Close)
+		a.Conn = models.ConnConfig{Address: srv.Addr(), Database: cfg.EmbeddedDatabase, Username: "admin", Password: password}
+	} else {
+		conn, err := models.ParseURL(cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		a.Conn = conn
+	}
+	store, err := models.Open(ctx, a.Conn, models.Options{QueryTimeout: cfg.QueryTimeout})
+	if err != nil {
+		return err
+	}
+	a.Store = store
+	a.cleanup = append(a.cleanup, func() { _ = store.Close() })
+	return nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // never fails on Linux
+	return hex.EncodeToString(b)
+}
+
+// Wait serves until ctx is done, then shuts down gracefully; or returns the
+// HTTP server's error if it stops on its own.
+func (a *App) Wait(ctx context.Context) error {
+	select {
+	case err := <-a.served:
+		a.served <- err
+		_ = a.Close()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	return a.Close()
+}
+
+// Close shuts down gracefully: open streams end (clients reconnect
+// elsewhere), in-flight requests finish within SHUTDOWN_TIMEOUT, then the
+// background work and the database stop. It is idempotent.
+func (a *App) Close() error {
+	a.closing.Do(func() {
+		a.log.Info("shutting down")
+		ctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+		defer cancel()
+		err := a.srv.Shutdown(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			a.log.Warn("shutdown timed out, closing remaining connections")
+			err = a.srv.Close()
+		}
+		a.runCleanup()
+		a.closed = err
+	})
+	return a.closed
+}
+
+// runCleanup undoes Start's steps, last first.
+func (a *App) runCleanup() {
+	for i := len(a.cleanup) - 1; i >= 0; i-- {
+		a.cleanup[i]()
+	}
+	a.cleanup = nil
+}
