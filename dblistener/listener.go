@@ -59,11 +59,8 @@ type Listener struct {
 // recomputes every board, since a changefeed drops what happens while it is
 // down.
 func Run(ctx context.Context, store *models.Store, cfg Config) error {
-	if cfg.TopN <= 0 {
-		cfg.TopN = 5
-	}
-	if cfg.Interval <= 0 {
-		cfg.Interval = 50 * time.Millisecond
+	if cfg.TopN <= 0 || cfg.Interval <= 0 {
+		return errors.New("dblistener: Config needs TopN and Interval (config.Defaults has them)")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8

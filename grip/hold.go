@@ -8,11 +8,6 @@ import (
 	"time"
 )
 
-// DefaultKeepAlive is how long a held stream may stay silent before the proxy
-// sends an SSE comment. Idle proxies such as Heroku's router cut connections
-// silent for 55 s.
-const DefaultKeepAlive = 20 * time.Second
-
 // SSEHold is a GRIP stream hold for a Server-Sent Events response: the
 // response body is sent to the client first, then the proxy keeps the
 // connection open and appends whatever is published to Channel.
@@ -32,8 +27,8 @@ type SSEHold struct {
 	// NextLinkTimeout is how often the proxy re-fetches NextLink; zero leaves
 	// the proxy default (Pushpin: 120 s). Whole seconds.
 	NextLinkTimeout time.Duration
-	// KeepAlive is the idle time after which the proxy sends an SSE comment;
-	// zero means DefaultKeepAlive. Whole seconds, at least one.
+	// KeepAlive is the idle time after which the proxy sends an SSE comment
+	// (KEEPALIVE_INTERVAL). Whole seconds, at least one.
 	KeepAlive time.Duration
 }
 
@@ -60,8 +55,8 @@ func (s SSEHold) SetHeaders(h http.Header) error {
 		}
 	}
 	keepAlive := s.KeepAlive
-	if keepAlive == 0 {
-		keepAlive = DefaultKeepAlive
+	if keepAlive <= 0 {
+		return errors.New("grip: a stream hold needs a KeepAlive")
 	}
 
 	h.Set("Content-Type", "text/event-stream")

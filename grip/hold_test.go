@@ -20,7 +20,7 @@ func TestSSEHoldSetHeaders(t *testing.T) {
 	}{
 		{
 			name: "channel only",
-			hold: grip.SSEHold{Channel: "board-42"},
+			hold: grip.SSEHold{Channel: "board-42", KeepAlive: 20 * time.Second},
 			want: map[string]string{
 				"Grip-Hold":       "stream",
 				"Grip-Channel":    "board-42",
@@ -40,11 +40,12 @@ func TestSSEHoldSetHeaders(t *testing.T) {
 		},
 		{
 			name: "next link without prev-id",
-			hold: grip.SSEHold{Channel: "c", NextLink: "/s"},
+			hold: grip.SSEHold{Channel: "c", NextLink: "/s", KeepAlive: time.Second},
 			want: map[string]string{"Grip-Channel": "c", "Grip-Link": "</s>; rel=next"},
 		},
 		{name: "prev-id without next link", hold: grip.SSEHold{Channel: "c", PrevID: "1"}, wantErr: "needs a NextLink"},
 		{name: "empty channel", hold: grip.SSEHold{}, wantErr: "empty channel"},
+		{name: "no keep-alive", hold: grip.SSEHold{Channel: "c"}, wantErr: "needs a KeepAlive"},
 		{name: "channel with comma", hold: grip.SSEHold{Channel: "a,b"}, wantErr: "not allowed"},
 		{name: "channel with semicolon", hold: grip.SSEHold{Channel: "a;b"}, wantErr: "not allowed"},
 		{name: "channel with newline", hold: grip.SSEHold{Channel: "a\nGrip-Evil: 1"}, wantErr: "not allowed"},

@@ -62,7 +62,7 @@ func (b *gripBackend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	channel := r.URL.Query().Get("channel")
 	seq := b.currentSeq(channel)
-	hold := grip.SSEHold{Channel: channel}
+	hold := grip.SSEHold{Channel: channel, KeepAlive: 20 * time.Second}
 	switch r.URL.Path {
 	case "/stream":
 		if ka := r.URL.Query().Get("keepalive"); ka != "" {

@@ -4,6 +4,7 @@
 package views
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -52,16 +53,11 @@ type Server struct {
 // MaxLimit bounds ?limit= on every list.
 const MaxLimit = 100
 
-// New builds the API's routes.
-func New(cfg Config) *Server {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 15 * time.Second
-	}
-	if cfg.KeepAlive <= 0 {
-		cfg.KeepAlive = 20 * time.Second
+// New builds the API's routes. Every duration and size in cfg must be set
+// (config.Defaults has them); a missing one is a wiring bug.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Logger == nil || cfg.TopN <= 0 || cfg.RequestTimeout <= 0 || cfg.KeepAlive <= 0 {
+		return nil, errors.New("views: Config needs Store, Logger, TopN, RequestTimeout and KeepAlive")
 	}
 	s := &Server{
 		echo:      echo.New(),
@@ -104,7 +100,7 @@ func New(cfg Config) *Server {
 	e.GET("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
-	return s
+	return s, nil
 }
 
 func humanLimit(n int) string { return strings.TrimSuffix(humanBytes(n), "iB") }

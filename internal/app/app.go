@@ -127,7 +127,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	a.Hub = ssehub.New(ssehub.Config{KeepAlive: cfg.KeepAliveInterval, Buffer: o.StreamBuffer, Logger: log})
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
 
-	api := views.New(views.Config{
+	api, err := views.New(views.Config{
 		Store:          a.Store,
 		TopN:           cfg.TopN,
 		APIKeys:        cfg.APIKeys,
@@ -137,6 +137,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		RequestTimeout: cfg.RequestTimeout,
 		Logger:         log,
 	})
+	if err != nil {
+		return nil, err
+	}
 	a.srv = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: cfg.RequestTimeout,
