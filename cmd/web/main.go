@@ -7,8 +7,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -27,12 +29,8 @@ all with their defaults.
 `
 
 func main() {
-	flags := flag.NewFlagSet("web", flag.ExitOnError)
-	flags.Usage = func() { fmt.Fprint(flags.Output(), usage) }
-	_ = flags.Parse(os.Args[1:]) // -h prints usage and exits 0; unknown flags exit 2
-	if flags.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "web: unexpected argument %q\n\n%s", flags.Arg(0), usage)
-		os.Exit(2)
+	if code, stop := parseArgs(os.Args[1:], os.Stderr); stop {
+		os.Exit(code)
 	}
 	cfg, err := config.Load()
 	if err != nil {
@@ -46,6 +44,24 @@ func main() {
 		log.Error("web stopped", "err", err)
 		os.Exit(1)
 	}
+}
+
+// parseArgs handles the command line, which holds nothing but -h: it says
+// whether to stop, and with which exit code, before anything starts.
+func parseArgs(args []string, out io.Writer) (code int, stop bool) {
+	flags := flag.NewFlagSet("web", flag.ContinueOnError)
+	flags.SetOutput(out)
+	flags.Usage = func() { fmt.Fprint(out, usage) }
+	switch err := flags.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	case err != nil:
+		return 2, true
+	case flags.NArg() > 0:
+		fmt.Fprintf(out, "web: unexpected argument %q\n\n%s", flags.Arg(0), usage)
+		return 2, true
+	}
+	return 0, false
 }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {

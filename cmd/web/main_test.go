@@ -7,13 +7,16 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
 
 	"github.com/leaderboardhq/leaderboard/config"
+	"github.com/leaderboardhq/leaderboard/internal/app"
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
 	"github.com/leaderboardhq/leaderboard/models"
 )
@@ -113,4 +116,54 @@ func getJSON(t *testing.T, url string, v any) {
 	defer res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, url)
 	require.NoError(t, json.NewDecoder(res.Body).Decode(v))
+}
+
+// web -h used to start the server; it prints the usage and stops, and so
+// does anything else on the command line (with status 2).
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantStop bool
+		wantCode int
+		wantOut  string
+	}{
+		{nil, false, 0, ""},
+		{[]string{"-h"}, true, 0, "every setting is an environment"},
+		{[]string{"--help"}, true, 0, "every setting is an environment"},
+		{[]string{"-port", "80"}, true, 2, "flag provided but not defined"},
+		{[]string{"serve"}, true, 2, `unexpected argument "serve"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out strings.Builder
+			code, stop := parseArgs(tt.args, &out)
+			assert.Equal(t, tt.wantStop, stop)
+			assert.Equal(t, tt.wantCode, code)
+			assert.Contains(t, out.String(), tt.wantOut)
+		})
+	}
+}
+
+// In embedded mode writes are open and the database is a demo: web binds
+// loopback only unless HOST says otherwise, and its embedded database has a
+// password no other local process knows.
+func TestEmbeddedModeIsNotExposed(t *testing.T) {
+	cfg := testConfig(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	a, err := app.Start(ctx, cfg, app.Options{Logger: testapp.Logger(), NoDemo: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+
+	host, _, err := net.SplitHostPort(strings.TrimPrefix(a.URL, "http://"))
+	require.NoError(t, err)
+	assert.True(t, net.ParseIP(host).IsLoopback(), "listens on %s", host)
+
+	assert.NotEmpty(t, a.Conn.Password)
+	_, err = r.Connect(r.ConnectOpts{Address: a.DB.Addr(), Username: "admin"})
+	require.Error(t, err, "the embedded database refuses a client without its password")
+	assert.Contains(t, err.Error(), "Wrong password")
+	session, err := r.Connect(r.ConnectOpts{Address: a.DB.Addr(), Username: "admin", Password: a.Conn.Password})
+	require.NoError(t, err)
+	require.NoError(t, session.Close())
 }
