@@ -57,6 +57,22 @@ func TestGripStreamThroughPushpin(t *testing.T) {
 	testapp.Until(t, s, testapp.ScoreIs("Ann", 4, 1))
 }
 
+// A client whose last id the server cannot place (ahead of the board after
+// a database restore, or garbage) gets the board at once through the proxy
+// too; only the board's own seq means "up to date".
+func TestGripResumeFromAnUnknownID(t *testing.T) {
+	a, pp := startGrip(t)
+	b, _ := a.Board(t, "Cup", "Ann")
+	published(t, a, b, 1)
+	for _, id := range []string{"999999", "18446744073709551615", "abc", "-1"} {
+		t.Run(id, func(t *testing.T) {
+			s := testapp.OpenStream(t, http.DefaultClient, pp.ClientURL+"/boards/"+b+"/", "Last-Event-ID", id)
+			assert.Len(t, testapp.DecodeBoard(t, s.Next(t, 10*time.Second)).Players, 1)
+			s.Close()
+		})
+	}
+}
+
 // Only requests that really came through the proxy are held: a client
 // talking to web directly gets the built-in stream, whatever it sends.
 func TestGripHoldNeedsAValidSignature(t *testing.T) {

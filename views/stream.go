@@ -81,9 +81,12 @@ func (s *Server) holdBoard(c echo.Context, board *models.Board) error {
 	if id, found := grip.LastIDs(c.Request().Header)[channel]; found {
 		last, ok = parseSeq(id)
 	}
-	if ok && last >= board.Seq {
+	if ok && last == board.Seq {
 		return nil // the client is up to date: nothing twice
 	}
+	// Any other id, ahead of the board too (a restored database), gets the
+	// board now: skipping it would leave the client waiting for ids that
+	// may never come.
 	_, err := c.Response().Write(event.Board(board).SSE())
 	return err
 }
