@@ -1,6 +1,7 @@
-// Package backoff computes retry delays: capped exponential with full
-// jitter, so processes that lost the database together do not come back in
-// lockstep.
+// Package backoff computes retry delays: capped exponential with equal
+// jitter (a random delay between half and all of the step), so processes
+// that lost the database together do not come back in lockstep, and none
+// retries at once.
 package backoff
 
 import (

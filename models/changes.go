@@ -16,7 +16,7 @@ type Feed[T any] struct {
 	decode func(changeDoc) (T, error)
 }
 
-// changeDoc is one changefeed document; Raw keeps new_val/old_val undecoded
+// changeDoc is one changefeed document; new_val and old_val stay undecoded
 // so each feed decodes them into its own type.
 type changeDoc struct {
 	NewVal any `rethinkdb:"new_val"`
