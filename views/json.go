@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -27,7 +29,7 @@ func humanBytes(n int) string { return fmt.Sprintf("%d KiB", n>>10) }
 func decodeBody(c echo.Context, v any) (bool, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		return false, err // the body limit's 413, or the client went away
+		return false, bodyReadError(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return false, nil
@@ -45,6 +47,25 @@ func decodeBody(c echo.Context, v any) (bool, error) {
 		return false, badRequest("request body must hold a single JSON object")
 	}
 	return true, nil
+}
+
+// bodyReadError classifies a failure to read the request body. The body
+// limit's 413 stays as it is. Everything else comes from the client's side of
+// the connection (chunked framing that does not parse, fewer bytes than
+// Content-Length, a hang-up, a body that did not arrive before the request's
+// read deadline): a 4xx logged at debug, never a 500 in the error log that
+// anyone could fill.
+func bodyReadError(err error) error {
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return echo.NewHTTPError(http.StatusRequestTimeout,
+			"request body was not received in time").SetInternal(err)
+	}
+	return echo.NewHTTPError(http.StatusBadRequest,
+		"request body could not be read: it was cut short or badly framed").SetInternal(err)
 }
 
 func describeJSONError(err error) string {

@@ -1,0 +1,212 @@
+package views_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
+	"github.com/leaderboardhq/leaderboard/minirethink"
+	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/ssehub"
+	"github.com/leaderboardhq/leaderboard/views"
+)
+
+// loggedApp is the service as testapp runs it (embedded database over TCP,
+// real HTTP server), with a views.Config of the test's choosing and the log
+// captured as JSON lines.
+type loggedApp struct {
+	*testapp.App
+	Logs *testapp.SyncBuffer
+}
+
+func startLogged(t *testing.T, cfg views.Config) loggedApp {
+	t.Helper()
+	db := minirethink.RunT(t)
+	store := testapp.OpenStore(t, db.Addr(), 0)
+	buf := &testapp.SyncBuffer{}
+	log := slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	hub := ssehub.New(ssehub.Config{Logger: log})
+	cfg.Store, cfg.Hub, cfg.Logger = store, hub, log
+	if cfg.TopN == 0 {
+		cfg.TopN = 5
+	}
+	srv := httptest.NewUnstartedServer(views.New(cfg))
+	srv.Config.RegisterOnShutdown(hub.Close)
+	srv.Start()
+	t.Cleanup(func() {
+		hub.Close()
+		srv.Close()
+	})
+	return loggedApp{
+		App:  &testapp.App{DB: db, Store: store, Hub: hub, Server: srv, URL: srv.URL, Log: log},
+		Logs: buf,
+	}
+}
+
+// logRecords parses the captured log.
+func (a loggedApp) logRecords(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(a.Logs.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "log line %s", line)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// noErrorLogged: nothing a client sends may reach the error log.
+func (a loggedApp) noErrorLogged(t *testing.T) {
+	t.Helper()
+	for _, rec := range a.logRecords(t) {
+		assert.NotEqual(t, "ERROR", rec["level"], "a client's mistake logged as an error: %v", rec)
+	}
+}
+
+// requestLogged waits for the request log line of path (written after the
+// response, so after a client that hung up is gone too) and returns it.
+func (a loggedApp) requestLogged(t *testing.T, path string) map[string]any {
+	t.Helper()
+	var found map[string]any
+	require.Eventually(t, func() bool {
+		for _, rec := range a.logRecords(t) {
+			if rec["msg"] == "request" && rec["path"] == path {
+				found = rec
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 5*time.Millisecond, "no request log line for %s", path)
+	return found
+}
+
+// rawResponse is what came back on a raw connection.
+type rawResponse struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// rawExchange sends raw bytes on a fresh TCP connection. With hangUp the
+// client then closes the connection and nothing is read; otherwise it only
+// closes its sending side and reads the response.
+func rawExchange(t *testing.T, url, raw string, hangUp bool) rawResponse {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = io.WriteString(conn, raw)
+	require.NoError(t, err)
+	if hangUp {
+		return rawResponse{}
+	}
+	require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return rawResponse{Status: res.StatusCode, Header: res.Header, Body: string(body)}
+}
+
+func countPlayers(t *testing.T, store *models.Store, board string) int {
+	t.Helper()
+	players, err := store.Players.TopForBoard(context.Background(), board, views.MaxLimit)
+	require.NoError(t, err)
+	return len(players)
+}
+
+func countBoards(t *testing.T, store *models.Store) int {
+	t.Helper()
+	boards, err := store.Boards.List(context.Background(), "", views.MaxLimit)
+	require.NoError(t, err)
+	return len(boards)
+}
+
+// A body the client breaks (bad chunked framing, fewer bytes than
+// Content-Length, a hang-up) is the client's fault: 400, logged at debug,
+// nothing written, never a 500 in the error log.
+func TestBrokenBodiesAreClientErrors(t *testing.T) {
+	chunked := func(path, body string) string {
+		return "POST " + path + " HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n" +
+			"Transfer-Encoding: chunked\r\n\r\n" + body
+	}
+	sized := func(path string, length int, body string) string {
+		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"+
+			"Content-Length: %d\r\n\r\n%s", path, length, body)
+	}
+	const unreadable = "request body could not be read: it was cut short or badly framed"
+	// Paths use ADD, BOARD for the board's score-add and players paths.
+	tests := []struct {
+		name   string
+		raw    func(add, players string) string
+		hangUp bool
+	}{
+		{"chunk size not hex", func(add, _ string) string { return chunked(add, "zz\r\n{\"amount\": 5}\r\n0\r\n\r\n") }, false},
+		{"chunk size overflows", func(add, _ string) string { return chunked(add, "fffffffffffffffffffff\r\n{}\r\n0\r\n\r\n") }, false},
+		{"chunk longer than its size", func(add, _ string) string { return chunked(add, "3\r\n{\"amount\": 5}\r\n0\r\n\r\n") }, false},
+		{"chunked body cut short", func(add, _ string) string { return chunked(add, "e\r\n{\"amount\": 5}") }, false},
+		{"body shorter than Content-Length", func(add, _ string) string { return sized(add, 40, `{"amount": 5}`) }, false},
+		{"body shorter than Content-Length, client hangs up", func(add, _ string) string { return sized(add, 40, `{"amount": 5}`) }, true},
+		{"chunked, client hangs up", func(add, _ string) string { return chunked(add, "e\r\n{\"amou") }, true},
+		{"board create, bad chunk", func(_, _ string) string { return chunked("/boards/", "x\r\n{\"name\": \"N\"}\r\n0\r\n\r\n") }, false},
+		{"player create, cut short", func(_, players string) string { return sized(players, 99, `{"name": "N"}`) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := startLogged(t, views.Config{})
+			b, ids := a.Board(t, "B", "P")
+			add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+			raw := tt.raw(add, "/boards/"+b+"/players/")
+			res := rawExchange(t, a.URL, raw, tt.hangUp)
+			if !tt.hangUp {
+				assert.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Body)
+				assert.JSONEq(t, fmt.Sprintf(`{"error": %q}`, unreadable), res.Body)
+			}
+			// The request line is logged after the handler and the error
+			// handler: the log is then complete for this request.
+			path := strings.TrimSuffix(strings.Fields(raw)[1], "/")
+			rec := a.requestLogged(t, path)
+			assert.EqualValues(t, http.StatusBadRequest, rec["status"])
+			a.noErrorLogged(t)
+			assert.Equal(t, int64(0), scoreOf(t, a.App, b, ids[0]), "nothing may change")
+			assert.Equal(t, 1, countBoards(t, a.Store))
+			assert.Equal(t, 1, countPlayers(t, a.Store, b))
+		})
+	}
+}
+
+// A body that does not arrive before the request's deadline is the client's
+// too: 408 in the request log, nothing in the error log, nothing written.
+func TestSlowBodyTimesOutAsClientError(t *testing.T) {
+	a := startLogged(t, views.Config{RequestTimeout: 200 * time.Millisecond})
+	b, ids := a.Board(t, "B", "P")
+	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, err = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: test\r\nContent-Length: 40\r\n\r\n{\"amount\"", add)
+	require.NoError(t, err)
+
+	rec := a.requestLogged(t, strings.TrimSuffix(add, "/"))
+	assert.EqualValues(t, http.StatusRequestTimeout, rec["status"])
+	a.noErrorLogged(t)
+	assert.Equal(t, int64(0), scoreOf(t, a.App, b, ids[0]))
+}
