@@ -210,3 +210,88 @@ func TestSlowBodyTimesOutAsClientError(t *testing.T) {
 	a.noErrorLogged(t)
 	assert.Equal(t, int64(0), scoreOf(t, a.App, b, ids[0]))
 }
+
+// Every JSON body is read strictly: what encoding/json would let through
+// silently (a repeated key where the last one wins, a key matched whatever
+// its case, bytes after the object, null where a value is expected, a number
+// that rounds to an integer it is not) is a 400 with a sentence, and changes
+// nothing.
+func TestLooseJSONIsRefused(t *testing.T) {
+	a := start(t)
+	b, ids := a.Board(t, "B", "P")
+	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+	players := "/boards/" + b + "/players/"
+	const (
+		notObject = "request body must be a JSON object"
+		single    = "request body must hold a single JSON object"
+	)
+	tests := []struct {
+		name, path, body, errText string
+	}{
+		{"duplicate amount", add, `{"amount": 1, "amount": 7}`, `field "amount" is given twice`},
+		{"duplicate amount, escaped", add, `{"amount": 1, "am\u006funt": 7}`, `field "amount" is given twice`},
+		{"duplicate key deeper down", add, `{"amount": {"a": 1, "a": 2}}`, `key "a" is given twice in one JSON object`},
+		{"duplicate key in an array", add, `{"amount": [{"a": 1}, {"a": 1, "a": 2}]}`, `key "a" is given twice in one JSON object`},
+		{"upper-case amount", add, `{"AMOUNT": 4}`, `unknown field "AMOUNT" (field names are case-sensitive: "amount")`},
+		{"capitalized amount", add, `{"Amount": 4}`, `unknown field "Amount" (field names are case-sensitive: "amount")`},
+		{"trailing bracket", add, `{"amount": 1}]`, single},
+		{"trailing brace", add, `{"amount": 1}}`, single},
+		{"trailing garbage", add, `{"amount": 1} x`, single},
+		{"null body", add, `null`, notObject},
+		{"string body", add, `"amount"`, notObject},
+		{"null amount", add, `{"amount": null}`, `field "amount" must not be null`},
+		{"underflowing amount", add, `{"amount": 1e-400}`, "amount must be an integer"},
+		{"underflowing amount in query", add + "?amount=1e-400", "", "amount must be an integer"},
+		{"fraction rounding to an integer", add, `{"amount": 1.0000000000000000001}`, "amount must be an integer"},
+		{"huge exponent", add, `{"amount": 1e999999999999999999999}`, "amount must be between -1000000000 and 1000000000"},
+		{"tiny exponent", add, `{"amount": 5e-999999999999999999999}`, "amount must be an integer"},
+		{"duplicate name", "/boards/", `{"name": "A", "name": "B"}`, `field "name" is given twice`},
+		{"upper-case name", "/boards/", `{"NAME": "A"}`, `unknown field "NAME" (field names are case-sensitive: "name")`},
+		{"null name", "/boards/", `{"name": null}`, `field "name" must not be null`},
+		{"null board body", "/boards/", `null`, notObject},
+		{"board trailing bytes", "/boards/", `{"name": "A"}]`, single},
+		{"duplicate score", players, `{"name": "A", "score": 1, "score": 2}`, `field "score" is given twice`},
+		{"duplicate player name", players, `{"name": "A", "name": "B"}`, `field "name" is given twice`},
+		{"capitalized score", players, `{"name": "A", "Score": 3}`, `unknown field "Score" (field names are case-sensitive: "score")`},
+		// encoding/json folds ſ (U+017F) to s and K (U+212A) to k.
+		{"long s in score", players, `{"name": "A", "ſcore": 3}`, `unknown field "ſcore" (field names are case-sensitive: "score")`},
+		{"null score", players, `{"name": "A", "score": null}`, `field "score" must not be null`},
+		{"null player name", players, `{"name": null}`, `field "name" must not be null`},
+		{"underflowing score", players, `{"name": "A", "score": 1e-400}`, "score must be an integer"},
+		{"null player body", players, `null`, notObject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := a.Do(t, "POST", tt.path, tt.body, auth...)
+			assert.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Body)
+			assert.JSONEq(t, fmt.Sprintf(`{"error": %q}`, tt.errText), string(res.Body))
+			assert.Equal(t, int64(0), scoreOf(t, a, b, ids[0]), "nothing may change")
+			assert.Equal(t, 1, countBoards(t, a.Store))
+			assert.Equal(t, 1, countPlayers(t, a.Store, b))
+		})
+	}
+}
+
+// Strictness costs nothing to a well-formed body.
+func TestStrictJSONStillAcceptsGoodBodies(t *testing.T) {
+	a := start(t)
+	b, ids := a.Board(t, "B", "P")
+	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+	for _, tt := range []struct {
+		body string
+		want int64
+	}{
+		{" \n{\"amount\": 2}\n ", 2},
+		{`{"amount": 1e1}`, 12},
+		{`{"amount": -0.0}`, 12},
+		{`{"amount": 0.5e1}`, 17},
+		{`{"amount": 100e-2}`, 18},
+		{`{"amount": -1000000000}`, -999999982},
+	} {
+		res := a.Do(t, "POST", add, tt.body, auth...)
+		require.Equal(t, http.StatusOK, res.Status, "%s: %s", tt.body, res.Body)
+		assert.Equal(t, tt.want, scoreOf(t, a, b, ids[0]), tt.body)
+	}
+	res := a.Do(t, "POST", "/boards/"+b+"/players/", `{"score": 3, "name": "Q"}`, auth...)
+	assert.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+}
