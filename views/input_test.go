@@ -295,3 +295,24 @@ func TestStrictJSONStillAcceptsGoodBodies(t *testing.T) {
 	res := a.Do(t, "POST", "/boards/"+b+"/players/", `{"score": 3, "name": "Q"}`, auth...)
 	assert.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 }
+
+// Names that show nothing, or that reorder the text around them, are refused
+// through the API too, and create nothing.
+func TestInvisibleAndBidiNamesAreRefused(t *testing.T) {
+	a := start(t)
+	b, _ := a.Board(t, "B", "P")
+	tests := []struct{ name, path, body, errText string }{
+		{"zero-width board name", "/boards/", `{"name": "\u200b\u2060\ufeff"}`, "board name must contain a visible character"},
+		{"Hangul filler player name", "/boards/" + b + "/players/", `{"name": "\u3164"}`, "player name must contain a visible character"},
+		{"override in player name", "/boards/" + b + "/players/", `{"name": "evil\u202egnp.exe"}`, "player name must not contain bidirectional override or isolate characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := a.Do(t, "POST", tt.path, tt.body, auth...)
+			assert.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Body)
+			assert.JSONEq(t, fmt.Sprintf(`{"error": %q}`, tt.errText), string(res.Body))
+			assert.Equal(t, 1, countBoards(t, a.Store))
+			assert.Equal(t, 1, countPlayers(t, a.Store, b))
+		})
+	}
+}
