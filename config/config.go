@@ -48,6 +48,10 @@ type Config struct {
 	LogLevel string `envconfig:"LOG_LEVEL" default:"info"`
 	// LogFormat is json (for log drains) or text (for people).
 	LogFormat string `envconfig:"LOG_FORMAT" default:"json"`
+	// CORSOrigins are the other sites (scheme://host[:port], comma-separated)
+	// whose pages may write; the service's own pages always may. "*" never
+	// opens writes to every site.
+	CORSOrigins []string `envconfig:"CORS_ORIGINS"`
 }
 
 // Load reads and validates the environment.

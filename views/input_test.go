@@ -316,3 +316,113 @@ func TestInvisibleAndBidiNamesAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A page on another site can send a form or text/plain POST without a CORS
+// preflight: when writes are open (or the browser holds a key some other
+// way), such writes are refused with 403 before anything is written,
+// whatever their content type. Reads stay open to everyone.
+func TestCrossSiteWritesAreRefused(t *testing.T) {
+	a := startLogged(t, views.Config{AllowedOrigins: []string{"https://game.example", "*"}})
+	b, ids := a.Board(t, "B", "P")
+	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+	player := "/boards/" + b + "/players/" + ids[0] + "/"
+	self := a.URL
+	refused := func(origin string) string {
+		return fmt.Sprintf("cross-site write refused: origin %q may not write here", origin)
+	}
+	const refusedNoOrigin = "cross-site write refused: the browser says this request comes from another site"
+	tests := []struct {
+		name, method, path, body string
+		headers                  []string
+		errText                  string
+	}{
+		{"text/plain JSON from another site", "POST", add, `{"amount": 1000}`,
+			[]string{"Origin", "https://evil.example", "Content-Type", "text/plain"}, refused("https://evil.example")},
+		{"form from another site", "POST", "/boards/", `{"name": "Pwned"}`,
+			[]string{"Origin", "https://evil.example", "Content-Type", "application/x-www-form-urlencoded"}, refused("https://evil.example")},
+		{"JSON from another site", "POST", "/boards/" + b + "/players/", `{"name": "Pwned"}`,
+			[]string{"Origin", "https://evil.example", "Content-Type", "application/json"}, refused("https://evil.example")},
+		{"delete from another site", "DELETE", player, "",
+			[]string{"Origin", "https://evil.example"}, refused("https://evil.example")},
+		{"PUT from another site", "PUT", player, "",
+			[]string{"Origin", "https://evil.example"}, refused("https://evil.example")},
+		{"PATCH from another site", "PATCH", player, "",
+			[]string{"Origin", "https://evil.example"}, refused("https://evil.example")},
+		{"opaque origin (sandboxed frame, data: URL)", "POST", add, "",
+			[]string{"Origin", "null"}, refused("null")},
+		{"same host, another port", "POST", add, "",
+			[]string{"Origin", "http://127.0.0.1:1"}, refused("http://127.0.0.1:1")},
+		{"a subdomain of a listed origin", "POST", add, "",
+			[]string{"Origin", "https://x.game.example"}, refused("https://x.game.example")},
+		{"a listed origin's other scheme", "POST", add, "",
+			[]string{"Origin", "http://game.example"}, refused("http://game.example")},
+		{"the wildcard does not open writes", "POST", add, "",
+			[]string{"Origin", "https://anyone.example"}, refused("https://anyone.example")},
+		{"browser says cross-site, no Origin", "POST", add, "",
+			[]string{"Sec-Fetch-Site", "cross-site"}, refusedNoOrigin},
+		{"browser says same-site (a sibling subdomain)", "POST", add, "",
+			[]string{"Sec-Fetch-Site", "same-site", "Origin", "https://sibling.example"}, refused("https://sibling.example")},
+		{"browser says cross-site, from our own host", "POST", add, "",
+			[]string{"Sec-Fetch-Site", "cross-site", "Origin", self}, refused(self)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := a.Do(t, tt.method, tt.path, tt.body, tt.headers...)
+			assert.Equal(t, http.StatusForbidden, res.Status, "%s", res.Body)
+			assert.JSONEq(t, fmt.Sprintf(`{"error": %q}`, tt.errText), string(res.Body))
+			assert.Equal(t, int64(0), scoreOf(t, a.App, b, ids[0]), "nothing may change")
+			assert.Equal(t, 1, countBoards(t, a.Store))
+			assert.Equal(t, 1, countPlayers(t, a.Store, b))
+		})
+	}
+	a.noErrorLogged(t)
+
+	// Reads are not writes: any page may GET (and preflight).
+	res := a.Do(t, "GET", "/boards/"+b+"/", nil, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+}
+
+// The refusal comes before the key check too: a write from another site is a
+// 403 whether or not it carries a key.
+func TestCrossSiteWriteRefusedBeforeAuth(t *testing.T) {
+	a := startLogged(t, views.Config{APIKeys: []string{key}})
+	b, ids := a.Board(t, "B", "P")
+	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+	for _, headers := range [][]string{
+		{"Origin", "https://evil.example"},
+		append([]string{"Origin", "https://evil.example"}, auth...),
+	} {
+		res := a.Do(t, "POST", add, `{"amount": 5}`, headers...)
+		assert.Equal(t, http.StatusForbidden, res.Status, "%s", res.Body)
+	}
+	assert.Equal(t, int64(0), scoreOf(t, a.App, b, ids[0]))
+}
+
+// Scripts (curl -d sends no Origin), this service's own pages and the
+// listed origins keep writing.
+func TestSameSiteAndListedOriginsMayWrite(t *testing.T) {
+	a := startLogged(t, views.Config{AllowedOrigins: []string{" https://Game.Example/ ", "http://localhost:8080"}})
+	b, ids := a.Board(t, "B", "P")
+	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
+	tests := []struct {
+		name    string
+		headers []string
+	}{
+		{"no Origin, like curl -d", []string{"Content-Type", "application/x-www-form-urlencoded"}},
+		{"own origin", []string{"Origin", a.URL}},
+		{"own origin, browser says same-origin", []string{"Origin", a.URL, "Sec-Fetch-Site", "same-origin"}},
+		// Behind a proxy that rewrites Host, the browser's word still counts.
+		{"same-origin by the browser's word", []string{"Origin", "https://leaderboard.example", "Sec-Fetch-Site", "same-origin"}},
+		{"typed in or bookmarked", []string{"Sec-Fetch-Site", "none"}},
+		{"listed origin (listed in another case, with a slash)", []string{"Origin", "https://game.example"}},
+		{"listed origin, browser says cross-site", []string{"Origin", "https://game.example", "Sec-Fetch-Site", "cross-site"}},
+		{"listed origin with a port", []string{"Origin", "http://localhost:8080"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := a.Do(t, "POST", add, `{"amount": 1}`, tt.headers...)
+			assert.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+			assert.Equal(t, int64(i+1), scoreOf(t, a.App, b, ids[0]))
+		})
+	}
+}

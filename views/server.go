@@ -35,6 +35,10 @@ type Config struct {
 	// streams excepted.
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// AllowedOrigins are the other sites (scheme://host[:port]) whose pages
+	// may write; this service's own pages always may. "*" is ignored: it
+	// never opens writes to every site.
+	AllowedOrigins []string
 }
 
 // Server is the HTTP API.
@@ -91,6 +95,7 @@ func New(cfg Config) *Server {
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(s.deadlines)
+	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
 	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
 
 	write := requireKey(cfg.APIKeys)
