@@ -426,3 +426,103 @@ func TestSameSiteAndListedOriginsMayWrite(t *testing.T) {
 		})
 	}
 }
+
+// headThenGet sends HEAD path and then GET /healthz on one connection and
+// reads both answers: a HEAD answer that carried body bytes would corrupt
+// the second.
+func headThenGet(t *testing.T, url, path string, headers ...string) *http.Response {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	var extra strings.Builder
+	for i := 0; i+1 < len(headers); i += 2 {
+		fmt.Fprintf(&extra, "%s: %s\r\n", headers[i], headers[i+1])
+	}
+	_, err = fmt.Fprintf(conn, "HEAD %s HTTP/1.1\r\nHost: test\r\n%s\r\nGET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", path, extra.String())
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	head, err := http.ReadResponse(br, &http.Request{Method: http.MethodHead})
+	require.NoError(t, err)
+	next, err := http.ReadResponse(br, nil)
+	require.NoError(t, err, "the HEAD answer to %s carried a body", path)
+	defer next.Body.Close()
+	body, err := io.ReadAll(next.Body)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, next.StatusCode)
+	assert.JSONEq(t, `{"status": "ok"}`, string(body))
+	return head
+}
+
+// Uptime monitors use HEAD: every GET route answers it with GET's status
+// and headers and no body, errors included.
+func TestHEADOnEveryGETRoute(t *testing.T) {
+	a := start(t)
+	b, ids := a.Board(t, "B", "P")
+	tests := []struct {
+		name, path string
+		status     int
+	}{
+		{"healthz", "/healthz", 200},
+		{"readyz", "/readyz", 200},
+		{"boards", "/boards/", 200},
+		{"boards without slash", "/boards", 200},
+		{"board", "/boards/" + b + "/", 200},
+		{"board with limit", "/boards/" + b + "/?limit=1", 200},
+		{"player", "/boards/" + b + "/players/" + ids[0] + "/", 200},
+		{"unknown board", "/boards/nope/", 404},
+		{"unknown player", "/boards/" + b + "/players/nope/", 404},
+		{"bad limit", "/boards/" + b + "/?limit=0", 400},
+		{"unknown route", "/nope", 404},
+		{"POST-only route", "/boards/" + b + "/players/" + ids[0] + "/score-add/", 405},
+	}
+	compared := []string{"Content-Type", "Content-Length", "Allow", "Cache-Control", "Retry-After", "WWW-Authenticate"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get := a.Do(t, "GET", tt.path, nil)
+			require.Equal(t, tt.status, get.Status, "%s", get.Body)
+			head := headThenGet(t, a.URL, tt.path)
+			assert.Equal(t, tt.status, head.StatusCode)
+			for _, h := range compared {
+				assert.Equal(t, get.Header.Values(h), head.Header.Values(h), h)
+			}
+			assert.NotEmpty(t, head.Header.Get("X-Request-Id"))
+		})
+	}
+	t.Run("POST-only route lists HEAD nowhere, GET routes list it", func(t *testing.T) {
+		res := a.Do(t, "DELETE", "/healthz", nil, auth...)
+		assert.Equal(t, http.StatusMethodNotAllowed, res.Status)
+		assert.ElementsMatch(t, []string{"GET", "HEAD", "OPTIONS"}, strings.Split(res.Header.Get("Allow"), ", "))
+	})
+	t.Run("database down", func(t *testing.T) {
+		a.DB.Close()
+		head := headThenGet(t, a.URL, "/readyz")
+		assert.Equal(t, http.StatusServiceUnavailable, head.StatusCode)
+		assert.Equal(t, "5", head.Header.Get("Retry-After"))
+	})
+}
+
+// HEAD on a stream answers the stream's headers and ends at once, instead
+// of holding the connection with a stream nobody reads: the next request on
+// the same connection is answered.
+func TestHEADOnAStreamEnds(t *testing.T) {
+	a := startLogged(t, views.Config{})
+	b, _ := a.Board(t, "B", "P")
+	for _, tt := range []struct {
+		name, path string
+		headers    []string
+	}{
+		{"stream=1", "/boards/" + b + "/?stream=1", nil},
+		{"Accept", "/boards/" + b + "/", []string{"Accept", "text/event-stream"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			head := headThenGet(t, a.URL, tt.path, tt.headers...)
+			assert.Equal(t, http.StatusOK, head.StatusCode)
+			assert.Equal(t, "text/event-stream", head.Header.Get("Content-Type"))
+			assert.Equal(t, "no-cache", head.Header.Get("Cache-Control"))
+		})
+	}
+	a.noErrorLogged(t)
+}
+

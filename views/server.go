@@ -96,17 +96,24 @@ func New(cfg Config) *Server {
 	e.Use(s.logRequests)
 	e.Use(s.deadlines)
 	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
+	e.Use(endHeadAtFlush)
 	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
 
 	write := requireKey(cfg.APIKeys)
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/boards", s.listBoards)
+	// Every GET answers HEAD too (uptime monitors use it), by the same
+	// handler: see endHeadAtFlush.
+	get := func(path string, h echo.HandlerFunc) {
+		e.GET(path, h)
+		e.HEAD(path, h)
+	}
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/boards", s.listBoards)
 	e.POST("/boards", s.createBoard, write)
-	e.GET("/boards/:board", s.getBoard)
+	get("/boards/:board", s.getBoard)
 	e.DELETE("/boards/:board", s.deleteBoard, write)
 	e.POST("/boards/:board/players", s.createPlayer, write)
-	e.GET("/boards/:board/players/:player", s.getPlayer)
+	get("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
 	return s
@@ -155,3 +162,4 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
