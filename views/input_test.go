@@ -526,3 +526,14 @@ func TestHEADOnAStreamEnds(t *testing.T) {
 	a.noErrorLogged(t)
 }
 
+// Durations in the log are milliseconds, named so, not bare nanoseconds.
+func TestRequestLogShowsMilliseconds(t *testing.T) {
+	a := startLogged(t, views.Config{})
+	require.Equal(t, http.StatusOK, a.Do(t, "GET", "/healthz", nil).Status)
+	rec := a.requestLogged(t, "/healthz")
+	assert.NotContains(t, rec, "duration")
+	ms, ok := rec["duration_ms"].(float64)
+	require.True(t, ok, "duration_ms is a number: %v", rec)
+	assert.Greater(t, ms, 0.0)
+	assert.Less(t, ms, 5000.0)
+}

@@ -155,7 +155,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			"path", req.URL.Path,
 			"status", res.Status,
 			"bytes", res.Size,
-			"duration", time.Since(start).Round(time.Microsecond),
+			"duration_ms", milliseconds(time.Since(start)),
 			"ip", c.RealIP(),
 			"request_id", res.Header().Get(echo.HeaderXRequestID),
 		)
@@ -163,3 +163,9 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// milliseconds is how views logs a duration: a number named *_ms, with
+// microsecond precision (slog's JSON handler would print a time.Duration as
+// bare nanoseconds).
+func milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
