@@ -25,25 +25,36 @@ import (
 )
 
 // loggedApp is the service as testapp runs it (embedded database over TCP,
-// real HTTP server), with a views.Config of the test's choosing and the log
-// captured as JSON lines.
+// real HTTP server), with the log captured as JSON lines.
 type loggedApp struct {
 	*testapp.App
 	Logs *testapp.SyncBuffer
 }
 
-func startLogged(t *testing.T, cfg views.Config) loggedApp {
+// settings are the few settings these tests change; only startLogged knows
+// how they reach the service.
+type settings struct {
+	APIKeys        []string
+	CORSOrigins    []string // CORS_ORIGINS
+	RequestTimeout time.Duration
+}
+
+func startLogged(t *testing.T, set settings) loggedApp {
 	t.Helper()
 	db := minirethink.RunT(t)
 	store := testapp.OpenStore(t, db.Addr(), 0)
 	buf := &testapp.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hub := ssehub.New(ssehub.Config{Logger: log})
-	cfg.Store, cfg.Hub, cfg.Logger = store, hub, log
-	if cfg.TopN == 0 {
-		cfg.TopN = 5
-	}
-	srv := httptest.NewUnstartedServer(views.New(cfg))
+	srv := httptest.NewUnstartedServer(views.New(views.Config{
+		Store:          store,
+		TopN:           5,
+		APIKeys:        set.APIKeys,
+		Hub:            hub,
+		RequestTimeout: set.RequestTimeout,
+		Logger:         log,
+		AllowedOrigins: set.CORSOrigins,
+	}))
 	srv.Config.RegisterOnShutdown(hub.Close)
 	srv.Start()
 	t.Cleanup(func() {
@@ -171,7 +182,7 @@ func TestBrokenBodiesAreClientErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := startLogged(t, views.Config{})
+			a := startLogged(t, settings{})
 			b, ids := a.Board(t, "B", "P")
 			add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
 			raw := tt.raw(add, "/boards/"+b+"/players/")
@@ -196,7 +207,7 @@ func TestBrokenBodiesAreClientErrors(t *testing.T) {
 // A body that does not arrive before the request's deadline is the client's
 // too: 408 in the request log, nothing in the error log, nothing written.
 func TestSlowBodyTimesOutAsClientError(t *testing.T) {
-	a := startLogged(t, views.Config{RequestTimeout: 200 * time.Millisecond})
+	a := startLogged(t, settings{RequestTimeout: 200 * time.Millisecond})
 	b, ids := a.Board(t, "B", "P")
 	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
 	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
@@ -322,7 +333,7 @@ func TestInvisibleAndBidiNamesAreRefused(t *testing.T) {
 // way), such writes are refused with 403 before anything is written,
 // whatever their content type. Reads stay open to everyone.
 func TestCrossSiteWritesAreRefused(t *testing.T) {
-	a := startLogged(t, views.Config{AllowedOrigins: []string{"https://game.example", "*"}})
+	a := startLogged(t, settings{CORSOrigins: []string{"https://game.example", "*"}})
 	b, ids := a.Board(t, "B", "P")
 	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
 	player := "/boards/" + b + "/players/" + ids[0] + "/"
@@ -385,7 +396,7 @@ func TestCrossSiteWritesAreRefused(t *testing.T) {
 // The refusal comes before the key check too: a write from another site is a
 // 403 whether or not it carries a key.
 func TestCrossSiteWriteRefusedBeforeAuth(t *testing.T) {
-	a := startLogged(t, views.Config{APIKeys: []string{key}})
+	a := startLogged(t, settings{APIKeys: []string{key}})
 	b, ids := a.Board(t, "B", "P")
 	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
 	for _, headers := range [][]string{
@@ -401,7 +412,7 @@ func TestCrossSiteWriteRefusedBeforeAuth(t *testing.T) {
 // Scripts (curl -d sends no Origin), this service's own pages and the
 // listed origins keep writing.
 func TestSameSiteAndListedOriginsMayWrite(t *testing.T) {
-	a := startLogged(t, views.Config{AllowedOrigins: []string{" https://Game.Example/ ", "http://localhost:8080"}})
+	a := startLogged(t, settings{CORSOrigins: []string{" https://Game.Example/ ", "http://localhost:8080"}})
 	b, ids := a.Board(t, "B", "P")
 	add := "/boards/" + b + "/players/" + ids[0] + "/score-add/"
 	tests := []struct {
@@ -507,7 +518,7 @@ func TestHEADOnEveryGETRoute(t *testing.T) {
 // of holding the connection with a stream nobody reads: the next request on
 // the same connection is answered.
 func TestHEADOnAStreamEnds(t *testing.T) {
-	a := startLogged(t, views.Config{})
+	a := startLogged(t, settings{})
 	b, _ := a.Board(t, "B", "P")
 	for _, tt := range []struct {
 		name, path string
@@ -528,7 +539,7 @@ func TestHEADOnAStreamEnds(t *testing.T) {
 
 // Durations in the log are milliseconds, named so, not bare nanoseconds.
 func TestRequestLogShowsMilliseconds(t *testing.T) {
-	a := startLogged(t, views.Config{})
+	a := startLogged(t, settings{})
 	require.Equal(t, http.StatusOK, a.Do(t, "GET", "/healthz", nil).Status)
 	rec := a.requestLogged(t, "/healthz")
 	assert.NotContains(t, rec, "duration")
