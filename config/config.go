@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"reflect"
 	"strings"
@@ -50,6 +51,10 @@ type Config struct {
 	LogLevel string `envconfig:"LOG_LEVEL"`
 	// LogFormat is json (for log drains) or text (for people).
 	LogFormat string `envconfig:"LOG_FORMAT"`
+	// CORSOrigins are the other sites (scheme://host[:port], comma-separated)
+	// whose pages may write; the service's own pages always may. "*" never
+	// opens writes to every site.
+	CORSOrigins []string `envconfig:"CORS_ORIGINS"`
 }
 
 // Defaults is the configuration with no environment variable set: the one
@@ -90,7 +95,29 @@ func Load() (Config, error) {
 		}
 	}
 	c.APIKeys = keys
+	c.CORSOrigins = trimmed(c.CORSOrigins)
 	return c, c.validate()
+}
+
+// trimmed drops the blanks around and between comma-separated values.
+func trimmed(values []string) []string {
+	out := values[:0]
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// isOrigin: "*", or scheme://host[:port] (a trailing slash is forgiven).
+func isOrigin(s string) bool {
+	if s == "*" {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSuffix(s, "/"))
+	return err == nil && u.Scheme != "" && u.Host != "" && u.User == nil &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == ""
 }
 
 // variables are the environment variables Config reads.
@@ -122,6 +149,9 @@ func (c Config) validate() error {
 	_, err := c.level()
 	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
 	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
+	for _, o := range c.CORSOrigins {
+		check(isOrigin(o), "CORS_ORIGINS must be * or scheme://host[:port] entries, got %q", o)
+	}
 	return errors.Join(errs...)
 }
 

@@ -32,7 +32,36 @@ func cleanName(what, name string) (string, error) {
 	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return "", invalid("%s name must not contain control characters", what)
 	}
+	if strings.IndexFunc(name, isBidiControl) >= 0 {
+		return "", invalid("%s name must not contain bidirectional override or isolate characters", what)
+	}
+	if strings.IndexFunc(name, isVisible) < 0 {
+		return "", invalid("%s name must contain a visible character", what)
+	}
 	return name, nil
+}
+
+// isBidiControl: the embeddings, overrides and isolates (U+202A-U+202E,
+// U+2066-U+2069) that reorder the text around a name where it is shown, as
+// in "evil\u202Egnp.exe", which reads "evilexe.png". The plain marks
+// (U+200E, U+200F, U+061C) only hint a direction and stay allowed.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// invisible are the characters that show nothing on their own: format
+// characters (zero-width space, word joiner, byte order mark, soft hyphen,
+// tags), combining marks without a base, spaces, the default-ignorable
+// letters (Hangul fillers) and variation selectors. A name needs at least
+// one character outside them. Code points newer than Go's Unicode tables
+// count as visible, so a new emoji is not refused.
+var invisible = []*unicode.RangeTable{
+	unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me, unicode.Z, unicode.White_Space,
+	unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector,
+}
+
+func isVisible(r rune) bool {
+	return !unicode.In(r, invisible...) && r != '\u2800' // braille pattern blank
 }
 
 func checkAmount(amount int64) error {

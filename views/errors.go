@@ -1,8 +1,10 @@
 package views
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,12 +64,25 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	level("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 		"status", status, "err", err)
-	if c.Request().Method == http.MethodHead {
-		err = c.NoContent(status)
-	} else {
-		err = c.JSON(status, errorBody{Error: msg})
-	}
-	if err != nil {
+	if err := writeError(c, status, msg); err != nil {
 		s.log.Debug("write error response", "err", err)
 	}
+}
+
+// writeError sends {"error": msg}; for HEAD, the same status and headers
+// (Content-Type, Content-Length) with no body.
+func writeError(c echo.Context, status int, msg string) error {
+	body, err := json.Marshal(errorBody{Error: msg})
+	if err != nil {
+		return err // a string always marshals
+	}
+	body = append(body, '\n') // as c.JSON writes it
+	if c.Request().Method != http.MethodHead {
+		return c.JSONBlob(status, body)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	c.Response().WriteHeader(status)
+	return nil
 }

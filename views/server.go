@@ -36,6 +36,10 @@ type Config struct {
 	// streams excepted.
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// AllowedOrigins are the other sites (scheme://host[:port]) whose pages
+	// may write; this service's own pages always may. "*" is ignored: it
+	// never opens writes to every site.
+	AllowedOrigins []string
 }
 
 // Server is the HTTP API.
@@ -87,17 +91,25 @@ func New(cfg Config) (*Server, error) {
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(s.deadlines)
+	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
+	e.Use(endHeadAtFlush)
 	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
 
 	write := requireKey(cfg.APIKeys)
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/boards", s.listBoards)
+	// Every GET answers HEAD too (uptime monitors use it), by the same
+	// handler: see endHeadAtFlush.
+	get := func(path string, h echo.HandlerFunc) {
+		e.GET(path, h)
+		e.HEAD(path, h)
+	}
+	get("/healthz", s.healthz)
+	get("/readyz", s.readyz)
+	get("/boards", s.listBoards)
 	e.POST("/boards", s.createBoard, write)
-	e.GET("/boards/:board", s.getBoard)
+	get("/boards/:board", s.getBoard)
 	e.DELETE("/boards/:board", s.deleteBoard, write)
 	e.POST("/boards/:board/players", s.createPlayer, write)
-	e.GET("/boards/:board/players/:player", s.getPlayer)
+	get("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
 	return s, nil
@@ -139,10 +151,17 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			"path", req.URL.Path,
 			"status", res.Status,
 			"bytes", res.Size,
-			"duration", time.Since(start).Round(time.Microsecond),
+			"duration_ms", milliseconds(time.Since(start)),
 			"ip", c.RealIP(),
 			"request_id", res.Header().Get(echo.HeaderXRequestID),
 		)
 		return nil
 	}
+}
+
+// milliseconds is how views logs a duration: a number named *_ms, with
+// microsecond precision (slog's JSON handler would print a time.Duration as
+// bare nanoseconds).
+func milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
 }

@@ -136,6 +136,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		KeepAlive:      cfg.KeepAliveInterval,
 		RequestTimeout: cfg.RequestTimeout,
 		Logger:         log,
+		AllowedOrigins: cfg.CORSOrigins,
 	})
 	if err != nil {
 		return nil, err
