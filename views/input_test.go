@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leaderboardhq/leaderboard/config"
-	"github.com/leaderboardhq/leaderboard/internal/app"
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/views"
@@ -42,20 +41,13 @@ func startLogged(t *testing.T, set settings) loggedApp {
 	t.Helper()
 	buf := &testapp.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := testapp.Config(testapp.Options{APIKeys: set.APIKeys, Config: func(c *config.Config) {
+	a := testapp.Start(t, testapp.Options{APIKeys: set.APIKeys, Logger: log, Config: func(c *config.Config) {
 		c.CORSOrigins = set.CORSOrigins
 		if set.RequestTimeout > 0 {
 			c.RequestTimeout = set.RequestTimeout
 		}
 	}})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	a, err := app.Start(ctx, cfg, app.Options{Logger: log, Listener: l, Backoff: testapp.Fast, NoDemo: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	return loggedApp{App: &testapp.App{App: a, Log: log}, Logs: buf}
+	return loggedApp{App: a, Logs: buf}
 }
 
 // logRecords parses the captured log.

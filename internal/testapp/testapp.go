@@ -45,6 +45,8 @@ type Options struct {
 	HTTPListener net.Listener
 	// Config, if set, edits the configuration last.
 	Config func(*config.Config)
+	// Logger receives the app's logs (default Logger()).
+	Logger *slog.Logger
 }
 
 // App is a running web process.
@@ -93,7 +95,10 @@ func Config(o Options) config.Config {
 // Start runs the service; everything stops when the test ends.
 func Start(t testing.TB, o Options) *App {
 	t.Helper()
-	log := Logger()
+	log := o.Logger
+	if log == nil {
+		log = Logger()
+	}
 	l := o.HTTPListener
 	if l == nil {
 		var err error
