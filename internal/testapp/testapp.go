@@ -52,7 +52,8 @@ type Options struct {
 // App is a running web process.
 type App struct {
 	*app.App
-	Log *slog.Logger
+	Log    *slog.Logger
+	client *http.Client
 }
 
 // Logger is quiet unless TEST_LOG=1.
@@ -111,12 +112,19 @@ func Start(t testing.TB, o Options) *App {
 		Logger: log, Listener: l, Backoff: Fast, StreamBuffer: o.StreamBuffer, NoDemo: true,
 	})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	return &App{App: a, Log: log}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	t.Cleanup(func() {
+		// A connection the client dialed but never used is "new" to the
+		// server, and Shutdown waits 5s for those: hang them up first, as
+		// httptest.Server.Close does.
+		client.CloseIdleConnections()
+		_ = a.Close()
+	})
+	return &App{App: a, Log: log, client: client}
 }
 
-// Client is an HTTP client for the app.
-func (a *App) Client() *http.Client { return http.DefaultClient }
+// Client is an HTTP client of the app's own, closed with it.
+func (a *App) Client() *http.Client { return a.client }
 
 // Session is a driver session on the app's database, as a script writing to
 // it directly would open.
