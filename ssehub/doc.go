@@ -1,8 +1,10 @@
 // Package ssehub streams board changes to spectators as Server-Sent Events.
 //
 // Every event carries a whole board and its seq, so the hub keeps no history:
-// a subscriber gets the current board (unless its Last-Event-ID says it has it),
-// then every newer one, and never one older than what it was last sent. Serve
+// a subscriber gets the current board (unless its Last-Event-ID is exactly that
+// board's seq; an id the server cannot place, ahead of the board or garbage,
+// gets the board), then every newer one, and never one older than what it was
+// last sent. Serve
 // subscribes before it reads the snapshot, so an update that lands in between
 // is neither lost nor sent twice.
 //

@@ -30,8 +30,8 @@ var (
 // is being read is queued rather than lost; queued events not newer than the last
 // one sent are skipped, so the client never goes backwards. The snapshot is sent
 // first unless the client's Last-Event-ID (the header, or the lastEventId query
-// parameter that EventSource polyfills send) is at least its Seq. A Last-Event-ID
-// that is not an unsigned integer counts as absent.
+// parameter that EventSource polyfills send) equals its Seq. Any other id, ahead
+// of the snapshot, behind it, or not an unsigned integer, gets the snapshot.
 //
 // If snapshot fails, Serve returns its error (wrapped) and has written nothing, so
 // the caller picks the status (note that EventSource does not retry after a
@@ -91,13 +91,17 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	if err := st.open(); err != nil {
 		return st.result(err)
 	}
-	last := snap.Seq
-	if haveID && lastID >= snap.Seq {
-		last = lastID
-	} else if err := st.write(FormatEvent(snap)); err != nil {
-		return st.result(err)
+	// Only an id equal to the snapshot's seq says the client has this board. An
+	// id behind it is a client that missed boards; one ahead of it was issued
+	// before a database restore or by another deployment, and trusting it would
+	// skip every board up to it: silence, perhaps for ever. Both get the
+	// snapshot, and then every newer board.
+	if !haveID || lastID != snap.Seq {
+		if err := st.write(FormatEvent(snap)); err != nil {
+			return st.result(err)
+		}
 	}
-	return st.result(st.loop(s.queue, last))
+	return st.result(st.loop(s.queue, snap.Seq))
 }
 
 func isHubCause(err error) bool {
@@ -105,8 +109,8 @@ func isHubCause(err error) bool {
 }
 
 // lastEventID reads the id the client last received; anything but an unsigned
-// integer is treated as no id, so a stale or foreign id costs a duplicate board,
-// never an error.
+// 64-bit integer is treated as no id, so a stale or foreign id costs a duplicate
+// board, never an error.
 func lastEventID(r *http.Request) (uint64, bool) {
 	v := r.Header.Get("Last-Event-ID")
 	if v == "" {
