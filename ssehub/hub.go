@@ -46,12 +46,18 @@ const (
 	defaultRetry        = 2 * time.Second
 	defaultBuffer       = 16
 	defaultWriteTimeout = 30 * time.Second
+	// A healthy client takes a close event of a few dozen bytes at once; only
+	// one with full buffers needs longer.
+	maxCloseTimeout = time.Second
 )
 
 // Hub fans events out to the subscribers of each topic. Its zero value is not
 // usable; call New.
 type Hub struct {
 	cfg Config
+	// closeTimeout bounds the final close event of a stream the hub ends, so a
+	// stalled client cannot hold up Close: min(1s, WriteTimeout).
+	closeTimeout time.Duration
 
 	// mu guards topics, closed and every topic's subscriber list. Publish takes it
 	// shared, so publishers never wait for each other, only for the brief
@@ -98,7 +104,7 @@ func New(cfg Config) *Hub {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Hub{cfg: cfg, topics: make(map[string]*topic)}
+	return &Hub{cfg: cfg, closeTimeout: min(maxCloseTimeout, cfg.WriteTimeout), topics: make(map[string]*topic)}
 }
 
 // Publish queues ev for every current subscriber of topic and returns without
@@ -136,8 +142,9 @@ func (h *Hub) Topics() []string {
 	return names
 }
 
-// CloseTopic ends every stream of topic; their Serve calls return ErrTopicClosed.
-// A later Serve for the same topic subscribes afresh.
+// CloseTopic ends every stream of topic with a close event whose reason is
+// "board deleted"; their Serve calls return ErrTopicClosed. A later Serve for the
+// same topic subscribes afresh.
 func (h *Hub) CloseTopic(topic string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -151,9 +158,11 @@ func (h *Hub) CloseTopic(topic string) {
 	delete(h.topics, topic)
 }
 
-// Close ends every stream and waits for their Serve calls to return; later Serve
-// calls return ErrClosed at once. Blocked writes to stalled clients are cut short,
-// so this is prompt as long as the snapshot functions honour their context.
+// Close ends every stream with a close event whose reason is "server shutting
+// down", and waits for their Serve calls to return; later Serve calls send the
+// same event and return ErrClosed at once. A client that does not take the event
+// within a second (one that stopped reading) is cut off, so this is prompt as
+// long as the snapshot functions honour their context.
 // http.Server.Shutdown waits for idle connections and streams never go idle, so
 // register Close with http.Server.RegisterOnShutdown (or call it before Shutdown).
 func (h *Hub) Close() {

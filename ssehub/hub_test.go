@@ -241,8 +241,45 @@ func TestKeepAlive(t *testing.T) {
 	assert.Equal(t, uint64(2), seqOf(t, s.nextEvent(t)))
 }
 
+// Deleting a board and shutting down end streams on purpose: each client gets a
+// final close event saying why, and a response that ends properly (the chunked
+// encoding's zero-length chunk), not a connection cut mid-chunk.
+func TestHubEndsStreamsCleanly(t *testing.T) {
+	tests := []struct {
+		name   string
+		end    func(*ssehub.Hub)
+		reason string
+		served error
+	}{
+		{"board deleted", func(h *ssehub.Hub) { h.CloseTopic("b") }, `{"reason":"board deleted"}`, ssehub.ErrTopicClosed},
+		{"server shutting down", (*ssehub.Hub).Close, `{"reason":"server shutting down"}`, ssehub.ErrClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, ssehub.Config{})
+			f.set(board("b", 1, 0), "b")
+			c := openChunked(t, f.Srv.URL, "/boards/b/")
+			require.Equal(t, http.StatusOK, c.Status)
+			c.readUntil(t, "id: 1\n")
+			tt.end(f.Hub)
+
+			body, terminated, err := c.readToEnd(t)
+			require.NoError(t, err, "connection cut; body so far: %q", body)
+			assert.True(t, terminated, "the response must end with its zero-length chunk")
+			recs := parseRecords(t, []byte(body))
+			require.Len(t, recs, 3, "%q", body)
+			assert.Equal(t, "retry", recs[0].Kind)
+			assert.Equal(t, "1", recs[1].ID)
+			assert.Equal(t, record{Kind: "event", Type: "close", Data: tt.reason}, recs[2],
+				"a close event without an id, so the client's Last-Event-ID stays its last board's")
+			assert.ErrorIs(t, f.nextServed(t), tt.served)
+		})
+	}
+}
+
 func TestCloseEndsEveryStream(t *testing.T) {
-	f := newFixture(t, ssehub.Config{Buffer: 64}, smallSendBuffers)
+	// A write timeout far longer than the test: Close must not wait for it.
+	f := newFixture(t, ssehub.Config{Buffer: 64, WriteTimeout: time.Minute}, smallSendBuffers)
 	f.set(board("b", 1, 0), "b")
 	f.set(board("c", 1, 0), "c")
 	streams := []*rawStream{openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil), openStream(t, f.url("c"), nil)}
@@ -257,14 +294,20 @@ func TestCloseEndsEveryStream(t *testing.T) {
 		f.publish("b", seq, 16<<10)
 	}
 
-	start := time.Now()
-	f.Hub.Close()
-	took := time.Since(start)
-	t.Logf("Close with 4 streams (one stalled mid-write) took %v", took)
-	assert.Less(t, took, time.Second)
+	closed := make(chan struct{})
+	go func() {
+		f.Hub.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(waitFor):
+		require.FailNow(t, "Close still waiting after "+waitFor.String()+" (WriteTimeout is a minute)")
+	}
 
 	for _, s := range streams {
-		s.waitEnd(t)
+		assert.Equal(t, `{"reason":"server shutting down"}`, s.closeReason(t))
+		assert.Equal(t, io.EOF, s.waitEnd(t), "a clean end of the response")
 	}
 	for range 4 {
 		assert.ErrorIs(t, f.nextServed(t), ssehub.ErrClosed)
@@ -276,6 +319,7 @@ func TestCloseEndsEveryStream(t *testing.T) {
 	late := openStream(t, f.url("b"), nil)
 	assert.Equal(t, http.StatusOK, late.Resp.StatusCode)
 	assert.Equal(t, "retry", late.next(t).Kind)
+	assert.Equal(t, `{"reason":"server shutting down"}`, late.closeReason(t))
 	assert.Equal(t, io.EOF, late.waitEnd(t))
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrClosed)
 }
@@ -291,8 +335,10 @@ func TestCloseTopic(t *testing.T) {
 	require.Equal(t, []string{"b", "c"}, f.Hub.Topics())
 
 	f.Hub.CloseTopic("b")
-	b1.waitEnd(t)
-	b2.waitEnd(t)
+	for _, s := range []*rawStream{b1, b2} {
+		assert.Equal(t, `{"reason":"board deleted"}`, s.closeReason(t))
+		assert.Equal(t, io.EOF, s.waitEnd(t))
+	}
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
 	assert.Equal(t, []string{"c"}, f.Hub.Topics())

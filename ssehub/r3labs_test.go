@@ -205,27 +205,28 @@ func TestR3labsRemoveStreamStrandsSubscribers(t *testing.T) {
 }
 
 // r3labs' client is an independent SSE implementation: it must read our streams,
-// and after a cut stream resume with Last-Event-ID without a duplicate board.
+// see the close event that ends a closed topic's stream, and resume with
+// Last-Event-ID without a duplicate board.
 func TestR3labsClientResumesFromHub(t *testing.T) {
 	f := newFixture(t, ssehub.Config{})
 	f.set(board("b", 5, 0), "b")
 
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	c := sse.NewClient(f.url("b"))
 	c.ReconnectStrategy = backoff.WithContext(backoff.NewConstantBackOff(10*time.Millisecond), ctx)
 	events := make(chan *sse.Event, 16)
-	done := make(chan error, 1)
-	go func() {
-		done <- c.SubscribeRawWithContext(ctx, func(m *sse.Event) {
-			if len(m.Data) > 0 { // the client also hands over retry-only records
-				events <- m
-			}
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	subscribe := func() chan error {
+		done := make(chan error, 1)
+		go func() {
+			done <- c.SubscribeRawWithContext(ctx, func(m *sse.Event) {
+				if len(m.Data) > 0 { // the client also hands over retry-only records
+					events <- m
+				}
+			})
+		}()
+		return done
+	}
 	next := func() *sse.Event {
 		t.Helper()
 		select {
@@ -237,6 +238,7 @@ func TestR3labsClientResumesFromHub(t *testing.T) {
 		}
 	}
 
+	done := subscribe()
 	ev := next()
 	assert.Equal(t, "5", string(ev.ID))
 	assert.Equal(t, "update", string(ev.Event))
@@ -244,11 +246,25 @@ func TestR3labsClientResumesFromHub(t *testing.T) {
 	f.publish("b", 6, 0)
 	assert.Equal(t, "6", string(next().ID))
 
-	// Cut the stream; the client reconnects by itself with Last-Event-ID: 6, which
-	// is the board's seq, so the next thing it sees is 7, not 6 again.
 	f.Hub.CloseTopic("b")
+	ev = next()
+	assert.Equal(t, "close", string(ev.Event))
+	assert.JSONEq(t, `{"reason":"board deleted"}`, string(ev.Data))
 	require.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
+	// To this client a response that ended properly is a finished subscription
+	// (a browser's EventSource reconnects by itself). Subscribing again sends the
+	// Last-Event-ID it kept, 6, the board's seq: the next thing it sees is 7, not
+	// 6 again.
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(waitFor):
+		require.FailNow(t, "r3labs client still subscribed after the stream ended")
+	}
+	done = subscribe()
 	f.waitSubscribers(t, "b", 1)
 	f.publish("b", 7, 0)
 	assert.Equal(t, "7", string(next().ID))
+	cancel()
+	<-done
 }

@@ -18,6 +18,9 @@ var (
 	// errClientGone is the cancel cause when the request's own context ends; Serve
 	// reports it as a normal end (nil).
 	errClientGone = errors.New("ssehub: client gone")
+	// errStopped: the stream's context ended before a write began, so nothing was
+	// left half-written and the response can still end cleanly.
+	errStopped = errors.New("ssehub: stream stopped")
 	// A deadline in the past makes a blocked write return at once.
 	longAgo = time.Unix(1, 0)
 )
@@ -36,7 +39,16 @@ var (
 // If snapshot fails, Serve returns its error (wrapped) and has written nothing, so
 // the caller picks the status (note that EventSource does not retry after a
 // non-200 answer). In every other case the response is a 200 event stream that
-// ends when Serve returns, and the client reconnects after the retry hint.
+// ends when Serve returns, and the client reconnects after the retry hint. When
+// the topic or the hub is closed, the stream's last event is
+//
+//	event: close
+//	data: {"reason":"board deleted"}
+//
+// ("server shutting down" for Close), without an id so the client keeps its
+// Last-Event-ID, and the response ends properly. A subscriber that fell behind
+// is cut off instead, and so is one that does not take the close event within
+// a second (or WriteTimeout, if shorter).
 //
 // snapshot must honour its context: Close waits for Serve to return. w must let
 // http.ResponseController set write deadlines (net/http's writers do, and so does
@@ -55,7 +67,7 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		// A 200 that ends at once makes EventSource reconnect, to another instance
 		// during a shutdown; an error status would make it give up.
-		_ = st.open()
+		st.end(err)
 		return err
 	}
 	defer h.serving.Done()
@@ -63,9 +75,16 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 
 	// The deadline must be set from outside the writing goroutine: a write blocked
 	// on a client that stopped reading returns only when its deadline passes.
+	// When the hub ends the stream on purpose, a write in flight gets closeTimeout
+	// to finish, so that a healthy client is not cut mid-event and then gets the
+	// close event; any other end cuts the write at once.
 	interrupted := make(chan struct{})
 	stopInterrupt := context.AfterFunc(ctx, func() {
-		_ = st.rc.SetWriteDeadline(longAgo)
+		deadline := longAgo
+		if isCleanEnd(context.Cause(ctx)) {
+			deadline = time.Now().Add(h.closeTimeout)
+		}
+		_ = st.rc.SetWriteDeadline(deadline)
 		close(interrupted)
 	})
 	defer func() {
@@ -74,34 +93,50 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 			return
 		}
 		// Wait, so that net/http finishes the response only after the deadline is
-		// in place: it then fails and closes the connection, instead of reusing a
-		// connection whose deadline could land on its next response.
+		// in place: after a cut it then fails and closes the connection, instead of
+		// reusing a connection whose deadline could land on its next response.
 		<-interrupted
 	}()
 
 	snap, err := snapshot(ctx)
 	if err != nil {
-		if cause := context.Cause(ctx); isHubCause(cause) {
+		cause := context.Cause(ctx)
+		switch {
+		case isCleanEnd(cause):
+			<-interrupted
+			st.end(cause)
+			return cause
+		case isHubCause(cause):
 			_ = st.open()
 			return cause
 		}
 		return fmt.Errorf("ssehub: snapshot of %q: %w", topic, err)
 	}
 
-	if err := st.open(); err != nil {
-		return st.result(err)
-	}
+	err = st.open()
 	// Only an id equal to the snapshot's seq says the client has this board. An
 	// id behind it is a client that missed boards; one ahead of it was issued
 	// before a database restore or by another deployment, and trusting it would
 	// skip every board up to it: silence, perhaps for ever. Both get the
 	// snapshot, and then every newer board.
-	if !haveID || lastID != snap.Seq {
-		if err := st.write(FormatEvent(snap)); err != nil {
-			return st.result(err)
-		}
+	if err == nil && (!haveID || lastID != snap.Seq) {
+		err = st.write(FormatEvent(snap))
 	}
-	return st.result(st.loop(s.queue, snap.Seq))
+	if err == nil {
+		err = st.loop(s.queue, snap.Seq)
+	}
+	if cause := context.Cause(ctx); errors.Is(err, errStopped) && isCleanEnd(cause) {
+		<-interrupted // so that its deadline cannot land after ours
+		st.end(cause)
+		return cause
+	}
+	return st.result(err)
+}
+
+// isCleanEnd reports whether the hub ended the stream on purpose, so that it gets
+// a close event and a proper end rather than a cut.
+func isCleanEnd(cause error) bool {
+	return errors.Is(cause, ErrClosed) || errors.Is(cause, ErrTopicClosed)
 }
 
 func isHubCause(err error) bool {
@@ -127,6 +162,8 @@ type stream struct {
 	w         http.ResponseWriter
 	rc        *http.ResponseController
 	deadlines bool // whether w supports write deadlines (httptest recorders do not)
+	opened    bool // the status line and headers are written
+	retrySent bool
 	log       *slog.Logger
 }
 
@@ -139,13 +176,47 @@ func (h *Hub) newStream(ctx context.Context, w http.ResponseWriter, r *http.Requ
 
 // open sends the headers and the retry hint.
 func (st *stream) open() error {
+	st.writeHeader()
+	if err := st.write(st.retryHint()); err != nil {
+		return err
+	}
+	st.retrySent = true
+	return nil
+}
+
+func (st *stream) writeHeader() {
+	if st.opened {
+		return
+	}
+	st.opened = true
 	hd := st.w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
 	hd.Set("X-Accel-Buffering", "no") // nginx would otherwise buffer the stream
 	st.w.WriteHeader(http.StatusOK)
+}
+
+func (st *stream) retryHint() []byte {
 	retry := strconv.AppendInt([]byte("retry: "), st.h.cfg.Retry.Milliseconds(), 10)
-	return st.write(append(retry, '\n', '\n'))
+	return append(retry, '\n', '\n')
+}
+
+// end writes what the stream still lacks of a proper ending: the headers and
+// retry hint if they were not sent yet, then the close event for cause. It
+// ignores the stream's context, which is done, and gives the write closeTimeout.
+// The deadline stays in place when Serve returns, so net/http's final chunk is
+// bounded too: a client that does not read it is cut, and Close stays prompt.
+func (st *stream) end(cause error) {
+	st.writeHeader()
+	var b []byte
+	if !st.retrySent {
+		b = st.retryHint()
+	}
+	b = append(b, closeEvent(cause)...)
+	_ = st.rc.SetWriteDeadline(time.Now().Add(st.h.closeTimeout))
+	if _, err := st.w.Write(b); err == nil {
+		_ = st.rc.Flush()
+	}
 }
 
 func (st *stream) write(b []byte) error {
@@ -159,16 +230,18 @@ func (st *stream) write(b []byte) error {
 	}
 	// Checked after setting the deadline: an interrupt that fires later sets its
 	// deadline after ours, so it cannot be overwritten.
-	if err := st.ctx.Err(); err != nil {
-		return err
+	if st.ctx.Err() != nil {
+		return errStopped
 	}
 	_, err := st.w.Write(b)
 	if err == nil {
 		err = st.rc.Flush()
 	}
-	// The interrupt also ends writes with a deadline error, but always before our
-	// own deadline; a write that outlived it timed out.
-	if errors.Is(err, os.ErrDeadlineExceeded) && st.deadlines && !time.Now().Before(deadline) {
+	// The interrupt also ends writes with a deadline error: a cut comes before our
+	// own deadline, and a clean end's grace may outlast it but has its own cause.
+	// Any other write that outlived our deadline timed out.
+	if errors.Is(err, os.ErrDeadlineExceeded) && st.deadlines && !time.Now().Before(deadline) &&
+		!isCleanEnd(context.Cause(st.ctx)) {
 		st.log.Info("ssehub: dropped stalled subscriber", "write_timeout", st.h.cfg.WriteTimeout)
 		return fmt.Errorf("%w: write timed out after %v", ErrSlowSubscriber, st.h.cfg.WriteTimeout)
 	}
@@ -184,7 +257,7 @@ func (st *stream) loop(queue <-chan frame, last uint64) error {
 		var err error
 		select {
 		case <-st.ctx.Done():
-			return st.ctx.Err()
+			return errStopped
 		case <-keepAlive.C:
 			err = st.write(keepAliveComment)
 		case f := <-queue:

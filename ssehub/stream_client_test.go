@@ -3,13 +3,18 @@ package ssehub_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -182,5 +187,94 @@ func (s *rawStream) endErr() error {
 		return err
 	case <-time.After(waitFor):
 		return io.ErrNoProgress
+	}
+}
+
+// chunkedStream is one SSE response read straight off a TCP connection, with
+// the chunked transfer coding parsed by hand, so a test can tell a response
+// that net/http finished (the zero-length chunk) from a connection that was cut.
+type chunkedStream struct {
+	Status int
+	Header http.Header
+	conn   net.Conn
+	br     *bufio.Reader
+	body   strings.Builder // the chunks' data read so far
+}
+
+func openChunked(t *testing.T, srvURL, path string) *chunkedStream {
+	t.Helper()
+	host := strings.TrimPrefix(srvURL, "http://")
+	conn, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, host)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(waitFor)))
+	br := bufio.NewReader(conn)
+	tp := textproto.NewReader(br)
+	status, err := tp.ReadLine()
+	require.NoError(t, err)
+	proto, code, ok := strings.Cut(status, " ")
+	require.True(t, ok, "status line %q", status)
+	require.Equal(t, "HTTP/1.1", proto)
+	mh, err := tp.ReadMIMEHeader()
+	require.NoError(t, err)
+	require.Equal(t, "chunked", mh.Get("Transfer-Encoding"))
+	n, err := strconv.Atoi(code[:3])
+	require.NoError(t, err)
+	return &chunkedStream{Status: n, Header: http.Header(mh), conn: conn, br: br}
+}
+
+// readChunk reads one chunk and adds its data to the body; last is true for the
+// zero-length chunk that ends the response.
+func (c *chunkedStream) readChunk(t *testing.T) (last bool, err error) {
+	t.Helper()
+	require.NoError(t, c.conn.SetReadDeadline(time.Now().Add(waitFor)))
+	line, err := c.br.ReadString('\n')
+	if err != nil {
+		return false, err
+	}
+	size, err := strconv.ParseUint(strings.TrimSuffix(line, "\r\n"), 16, 32)
+	require.NoError(t, err, "chunk size line %q", line)
+	data := make([]byte, size+2)
+	if _, err := io.ReadFull(c.br, data); err != nil {
+		return false, err
+	}
+	require.Equal(t, "\r\n", string(data[size:]), "chunk not followed by CRLF")
+	c.body.Write(data[:size])
+	return size == 0, nil
+}
+
+// readUntil reads chunks until the body holds s.
+func (c *chunkedStream) readUntil(t *testing.T, s string) {
+	t.Helper()
+	for !strings.Contains(c.body.String(), s) {
+		last, err := c.readChunk(t)
+		require.NoError(t, err, "body so far: %q", c.body.String())
+		require.False(t, last, "response ended without %q: %q", s, c.body.String())
+	}
+}
+
+// readToEnd reads chunks until the zero-length chunk that ends the response and
+// returns the whole body. terminated is false when the connection ended first
+// (err says how), which is what a client sees of a stream cut mid-response.
+func (c *chunkedStream) readToEnd(t *testing.T) (body string, terminated bool, err error) {
+	t.Helper()
+	for {
+		last, err := c.readChunk(t)
+		if err != nil || last {
+			return c.body.String(), last, err
+		}
+	}
+}
+
+// closeReason skips to the stream's close event and returns its data.
+func (s *rawStream) closeReason(t *testing.T) string {
+	t.Helper()
+	for {
+		if r := s.nextEvent(t); r.Type == "close" {
+			assert.False(t, r.HasID, "close event with an id")
+			return r.Data
+		}
 	}
 }
