@@ -59,6 +59,7 @@ func newFixture(t *testing.T, cfg ssehub.Config, opts ...fixtureOption) *fixture
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boards/{id}/", f.handle)
 	f.Srv = httptest.NewUnstartedServer(mux)
+	f.Srv.Config.ConnContext = ssehub.ConnContext // as cmd/web installs it
 	for _, o := range opts {
 		o(f.Srv)
 	}

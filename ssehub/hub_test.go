@@ -279,7 +279,7 @@ func TestHubEndsStreamsCleanly(t *testing.T) {
 
 func TestCloseEndsEveryStream(t *testing.T) {
 	// A write timeout far longer than the test: Close must not wait for it.
-	f := newFixture(t, ssehub.Config{Buffer: 64, WriteTimeout: time.Minute}, smallSendBuffers)
+	f := newFixture(t, ssehub.Config{Buffer: 64, WriteTimeout: time.Minute, SendBuffer: 4096})
 	f.set(board("b", 1, 0), "b")
 	f.set(board("c", 1, 0), "c")
 	streams := []*rawStream{openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil), openStream(t, f.url("c"), nil)}

@@ -53,7 +53,9 @@ var (
 // snapshot must honour its context: Close waits for Serve to return. w must let
 // http.ResponseController set write deadlines (net/http's writers do, and so does
 // Echo's Response through Unwrap), or a client that stops reading can only be
-// dropped when its kernel buffers drain.
+// dropped when its kernel buffers drain. The http.Server should have ConnContext
+// installed, so that a client that stops reading is noticed within seconds
+// (Config.SendBuffer).
 func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (Event, error)) error {
 	lastID, haveID := lastEventID(r)
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -62,6 +64,11 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	// away must still end the stream before a write fails.
 	defer context.AfterFunc(r.Context(), func() { cancel(errClientGone) })()
 	st := h.newStream(ctx, w, r, topic)
+	if h.cfg.SendBuffer > 0 && !setSendBuffer(r, h.cfg.SendBuffer) {
+		h.warnNoConn.Do(func() {
+			h.cfg.Logger.Warn("ssehub: the http.Server has no ssehub.ConnContext, so stream send buffers keep the kernel's size: a client that stops reading is noticed late")
+		})
+	}
 
 	s, err := h.subscribe(topic, cancel)
 	if err != nil {

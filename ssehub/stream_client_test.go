@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,8 @@ type rawStream struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed by Close, so the reader never blocks on an abandoned stream
 	once    sync.Once
+	// closeConn hangs up a stream read off a raw connection (openStreamAfter).
+	closeConn func() error
 }
 
 const waitFor = 5 * time.Second
@@ -67,7 +70,11 @@ func (s *rawStream) Close() {
 	s.once.Do(func() {
 		close(s.done)
 		s.cancel()
-		_ = s.Resp.Body.Close()
+		if s.closeConn != nil {
+			_ = s.closeConn()
+		} else {
+			_ = s.Resp.Body.Close()
+		}
 	})
 }
 
@@ -275,6 +282,86 @@ func (s *rawStream) closeReason(t *testing.T) string {
 		if r := s.nextEvent(t); r.Type == "close" {
 			assert.False(t, r.HasID, "close event with an id")
 			return r.Data
+		}
+	}
+}
+
+// openStreamAfter sends the request for path at once, but reads nothing of the
+// response for pause: a client busy for a moment.
+func openStreamAfter(t *testing.T, srvURL, path string, pause time.Duration) *rawStream {
+	t.Helper()
+	host := strings.TrimPrefix(srvURL, "http://")
+	conn, err := net.Dial("tcp", host)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", path, host)
+	require.NoError(t, err)
+	s := &rawStream{records: make(chan record, 1024), ended: make(chan error, 1), cancel: func() {}, done: make(chan struct{})}
+	s.closeConn = conn.Close
+	t.Cleanup(s.Close)
+	go func() {
+		select {
+		case <-time.After(pause):
+		case <-s.done:
+		}
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			close(s.records)
+			s.ended <- err
+			return
+		}
+		s.read(bufio.NewReader(resp.Body))
+	}()
+	return s
+}
+
+// seqCollector keeps the ids of every event a stream delivers, reading as fast as
+// they come so the client never falls behind.
+type seqCollector struct {
+	mu      sync.Mutex
+	seqs    []uint64
+	updated chan struct{} // signalled after each event
+}
+
+func collectSeqs(t *testing.T, s *rawStream) *seqCollector {
+	t.Helper()
+	c := &seqCollector{updated: make(chan struct{}, 1)}
+	go func() {
+		for r := range s.records {
+			if r.Kind != "event" {
+				continue
+			}
+			n, err := strconv.ParseUint(r.ID, 10, 64)
+			if err != nil {
+				continue
+			}
+			c.mu.Lock()
+			c.seqs = append(c.seqs, n)
+			c.mu.Unlock()
+			select {
+			case c.updated <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return c
+}
+
+// waitFor returns the ids received so far once the last one is seq.
+func (c *seqCollector) waitFor(t *testing.T, seq uint64) []uint64 {
+	t.Helper()
+	deadline := time.After(waitFor)
+	for {
+		c.mu.Lock()
+		got := slices.Clone(c.seqs)
+		c.mu.Unlock()
+		if len(got) > 0 && got[len(got)-1] >= seq {
+			return got
+		}
+		select {
+		case <-c.updated:
+		case <-deadline:
+			require.FailNow(t, fmt.Sprintf("no event %d within %v; got %v", seq, waitFor, got))
 		}
 	}
 }
