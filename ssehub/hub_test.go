@@ -278,6 +278,7 @@ func TestHubEndsStreamsCleanly(t *testing.T) {
 }
 
 func TestCloseEndsEveryStream(t *testing.T) {
+	t.Parallel() // a second of waiting for the stalled client's write to be cut
 	// A write timeout far longer than the test: Close must not wait for it.
 	f := newFixture(t, ssehub.Config{Buffer: 64, WriteTimeout: time.Minute, SendBuffer: 4096})
 	f.set(board("b", 1, 0), "b")

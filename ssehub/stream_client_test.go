@@ -45,7 +45,7 @@ type rawStream struct {
 
 const waitFor = 5 * time.Second
 
-func openStream(t *testing.T, url string, header http.Header) *rawStream {
+func openStream(t testing.TB, url string, header http.Header) *rawStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -127,7 +127,7 @@ func (s *rawStream) read(br *bufio.Reader) {
 }
 
 // next returns the next record, failing the test if none comes within waitFor.
-func (s *rawStream) next(t *testing.T) record {
+func (s *rawStream) next(t testing.TB) record {
 	t.Helper()
 	select {
 	case r, ok := <-s.records:
@@ -142,7 +142,7 @@ func (s *rawStream) next(t *testing.T) record {
 }
 
 // nextEvent skips comments and retry hints.
-func (s *rawStream) nextEvent(t *testing.T) record {
+func (s *rawStream) nextEvent(t testing.TB) record {
 	t.Helper()
 	for {
 		if r := s.next(t); r.Kind == "event" {
@@ -172,7 +172,7 @@ func (s *rawStream) tryNextEvent(d time.Duration) (record, bool) {
 
 // waitEnd drains the stream until the server ends it and returns the final read
 // error (io.EOF for a clean end, io.ErrUnexpectedEOF when the connection was cut).
-func (s *rawStream) waitEnd(t *testing.T) error {
+func (s *rawStream) waitEnd(t testing.TB) error {
 	t.Helper()
 	deadline := time.After(waitFor)
 	for {
@@ -323,7 +323,7 @@ type seqCollector struct {
 	updated chan struct{} // signalled after each event
 }
 
-func collectSeqs(t *testing.T, s *rawStream) *seqCollector {
+func collectSeqs(t testing.TB, s *rawStream) *seqCollector {
 	t.Helper()
 	c := &seqCollector{updated: make(chan struct{}, 1)}
 	go func() {
@@ -348,7 +348,7 @@ func collectSeqs(t *testing.T, s *rawStream) *seqCollector {
 }
 
 // waitFor returns the ids received so far once the last one is seq.
-func (c *seqCollector) waitFor(t *testing.T, seq uint64) []uint64 {
+func (c *seqCollector) waitFor(t testing.TB, seq uint64) []uint64 {
 	t.Helper()
 	deadline := time.After(waitFor)
 	for {

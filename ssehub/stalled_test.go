@@ -2,7 +2,6 @@ package ssehub_test
 
 import (
 	"io"
-	"strconv"
 	"testing"
 	"time"
 
@@ -12,35 +11,6 @@ import (
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
-// The fan-out measurement shared by ssehub and r3labs/sse (r3labs_test.go): one
-// client that never reads, on sockets with small kernel buffers, and one healthy
-// client. Events 1..n of fanoutEventSize bytes are published in lock step: each
-// only once the healthy client has the previous one, so a publisher that merely
-// outruns a healthy reader cannot be mistaken for a stall.
-const (
-	fanoutEvents    = 200
-	fanoutEventSize = 16 << 10 // 16 KiB: a few fill the stalled client's socket buffers
-)
-
-type lockstepResult struct {
-	received int           // events the healthy client got before the first stall
-	elapsed  time.Duration // time to receive them
-}
-
-func lockstep(t *testing.T, healthy *rawStream, n int, stall time.Duration, publish func(seq uint64)) lockstepResult {
-	t.Helper()
-	start := time.Now()
-	for seq := uint64(1); seq <= uint64(n); seq++ {
-		publish(seq)
-		ev, ok := healthy.tryNextEvent(stall)
-		if !ok {
-			return lockstepResult{received: int(seq) - 1, elapsed: time.Since(start)}
-		}
-		require.Equal(t, strconv.FormatUint(seq, 10), ev.ID)
-	}
-	return lockstepResult{received: n, elapsed: time.Since(start)}
-}
-
 // A client that stops reading is dropped within seconds whatever the size of the
 // events, because Serve shrinks its connection's kernel send buffer: left to
 // loopback autotuning, about 3 MB is buffered first, which is minutes of small
@@ -49,6 +19,8 @@ func lockstep(t *testing.T, healthy *rawStream, n int, stall time.Duration, publ
 // board, so it is the stall that is measured rather than a publisher outrunning
 // the readers.
 func TestStalledSubscriberDroppedWithinSeconds(t *testing.T) {
+	// Seconds of waiting on timers, not of work: overlap with other such tests.
+	t.Parallel()
 	const dropWithin = 10 * time.Second // generous: WriteTimeout is 5s
 	tests := []struct {
 		name  string
@@ -122,12 +94,13 @@ func seqRange(from, to uint64) []uint64 {
 // no event ever overflows its buffer: on a quiet board only keep-alives are sent.
 func TestWriteTimeoutDropsStalledSubscriberOnQuietBoard(t *testing.T) {
 	f := newFixture(t, ssehub.Config{Buffer: 1000, WriteTimeout: 50 * time.Millisecond, SendBuffer: 4096})
-	f.set(board("b", 1, fanoutEventSize), "b")
+	const size = 16 << 10 // a few fill the send and receive buffers
+	f.set(board("b", 1, size), "b")
 	dialStalled(t, f.Srv.URL, "/boards/b/")
 	f.waitSubscribers(t, "b", 1)
 	// Enough to block a write; far fewer than the buffer holds.
 	for seq := uint64(2); seq < 8; seq++ {
-		f.publish("b", seq, fanoutEventSize)
+		f.publish("b", seq, size)
 	}
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrSlowSubscriber)
 	assert.Empty(t, f.Hub.Topics())
