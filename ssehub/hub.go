@@ -54,7 +54,8 @@ type Config struct {
 	// doubles the value for its bookkeeping. Default 64 KiB; negative leaves the
 	// kernel's.
 	SendBuffer int
-	// Logger receives drops of slow subscribers. Default slog.Default().
+	// Logger receives drops of slow subscribers, and a warning when ConnContext
+	// is missing. Default slog.Default().
 	Logger *slog.Logger
 }
 
