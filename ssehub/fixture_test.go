@@ -16,7 +16,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/leaderboardhq/leaderboard/internal/testapp"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
@@ -38,15 +37,7 @@ type fixture struct {
 	served chan error
 }
 
-type fixtureOption func(*httptest.Server)
-
-// smallSendBuffers makes a client that stops reading block the server's
-// writes after a few KiB (see testapp.SmallSendBuffers).
-func smallSendBuffers(srv *httptest.Server) {
-	srv.Listener = testapp.SmallSendBuffers(srv.Listener)
-}
-
-func newFixture(t *testing.T, cfg ssehub.Config, opts ...fixtureOption) *fixture {
+func newFixture(t testing.TB, cfg ssehub.Config) *fixture {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
@@ -59,9 +50,7 @@ func newFixture(t *testing.T, cfg ssehub.Config, opts ...fixtureOption) *fixture
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boards/{id}/", f.handle)
 	f.Srv = httptest.NewUnstartedServer(mux)
-	for _, o := range opts {
-		o(f.Srv)
-	}
+	f.Srv.Config.ConnContext = ssehub.ConnContext // as cmd/web installs it
 	f.Srv.Start()
 	t.Cleanup(func() {
 		// The hub first: httptest.Server.Close waits for every handler, and stream
@@ -130,14 +119,14 @@ func (f *fixture) publish(topic string, seq uint64, pad int) {
 	f.Hub.Publish(topic, ev)
 }
 
-func (f *fixture) waitSubscribers(t *testing.T, topic string, n int) {
+func (f *fixture) waitSubscribers(t testing.TB, topic string, n int) {
 	t.Helper()
 	require.Eventually(t, func() bool { return f.Hub.Subscribers(topic) == n },
 		waitFor, time.Millisecond, "want %d subscribers of %q", n, topic)
 }
 
 // nextServed returns the next value a Serve call returned.
-func (f *fixture) nextServed(t *testing.T) error {
+func (f *fixture) nextServed(t testing.TB) error {
 	t.Helper()
 	select {
 	case err := <-f.served:
@@ -150,7 +139,7 @@ func (f *fixture) nextServed(t *testing.T) error {
 
 // dialStalled opens a stream with a client that never reads, on a socket whose
 // receive buffer is as small as the kernel allows.
-func dialStalled(t *testing.T, srvURL, path string) net.Conn {
+func dialStalled(t testing.TB, srvURL, path string) net.Conn {
 	t.Helper()
 	host := strings.TrimPrefix(srvURL, "http://")
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {

@@ -35,9 +35,27 @@ type Config struct {
 	// WriteTimeout drops a subscriber whose single write (event or keep-alive) takes
 	// longer: a client that stopped reading on a quiet board never overflows its
 	// buffer, and would otherwise hold its connection until TCP gives up.
-	// Default 30s.
+	//
+	// Default 5s. A write blocks only once the client is a whole SendBuffer behind
+	// (about 128 KiB of kernel buffer by default); a healthy client drains that in
+	// about a second on a 1 Mbit/s link and in under 3s at 384 kbit/s (a slow 3G
+	// connection), and TCP recovers a lost segment within one or two
+	// retransmission timeouts (0.2s to 1s each). 5s leaves room for those, while
+	// a client that stopped reading is dropped within 5s of its buffers filling.
 	WriteTimeout time.Duration
-	// Logger receives drops of slow subscribers. Default slog.Default().
+	// SendBuffer is the kernel send buffer (SO_SNDBUF, in bytes) Serve gives each
+	// stream's connection; it needs ConnContext installed on the http.Server.
+	// Left alone, Linux autotunes it up to tcp_wmem's maximum (commonly 4 MiB),
+	// and a client that stops reading is noticed only once all of that has filled:
+	// minutes on a board of small events. Keep it above the largest event (a
+	// board of 100 players is about 10 KiB) so a healthy client takes an event in
+	// one go; it bounds a client's throughput to about SendBuffer per round trip
+	// (64 KiB at 100 ms is 640 KiB/s, dozens of such boards a second). Linux
+	// doubles the value for its bookkeeping. Default 64 KiB; negative leaves the
+	// kernel's.
+	SendBuffer int
+	// Logger receives drops of slow subscribers, and a warning when ConnContext
+	// is missing. Default slog.Default().
 	Logger *slog.Logger
 }
 
@@ -45,13 +63,20 @@ const (
 	defaultKeepAlive    = 20 * time.Second
 	defaultRetry        = 2 * time.Second
 	defaultBuffer       = 16
-	defaultWriteTimeout = 30 * time.Second
+	defaultWriteTimeout = 5 * time.Second
+	defaultSendBuffer   = 64 << 10
+	// A healthy client takes a close event of a few dozen bytes at once; only
+	// one with full buffers needs longer.
+	maxCloseTimeout = time.Second
 )
 
 // Hub fans events out to the subscribers of each topic. Its zero value is not
 // usable; call New.
 type Hub struct {
 	cfg Config
+	// closeTimeout bounds the final close event of a stream the hub ends, so a
+	// stalled client cannot hold up Close: min(1s, WriteTimeout).
+	closeTimeout time.Duration
 
 	// mu guards topics, closed and every topic's subscriber list. Publish takes it
 	// shared, so publishers never wait for each other, only for the brief
@@ -60,6 +85,8 @@ type Hub struct {
 	topics  map[string]*topic
 	closed  bool
 	serving sync.WaitGroup // one per Serve call that got past the closed check
+
+	warnNoConn sync.Once // ConnContext is not installed
 }
 
 type topic struct {
@@ -95,10 +122,13 @@ func New(cfg Config) *Hub {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = defaultWriteTimeout
 	}
+	if cfg.SendBuffer == 0 {
+		cfg.SendBuffer = defaultSendBuffer
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Hub{cfg: cfg, topics: make(map[string]*topic)}
+	return &Hub{cfg: cfg, closeTimeout: min(maxCloseTimeout, cfg.WriteTimeout), topics: make(map[string]*topic)}
 }
 
 // Publish queues ev for every current subscriber of topic and returns without
@@ -136,8 +166,9 @@ func (h *Hub) Topics() []string {
 	return names
 }
 
-// CloseTopic ends every stream of topic; their Serve calls return ErrTopicClosed.
-// A later Serve for the same topic subscribes afresh.
+// CloseTopic ends every stream of topic with a close event whose reason is
+// "board deleted"; their Serve calls return ErrTopicClosed. A later Serve for the
+// same topic subscribes afresh.
 func (h *Hub) CloseTopic(topic string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -151,9 +182,11 @@ func (h *Hub) CloseTopic(topic string) {
 	delete(h.topics, topic)
 }
 
-// Close ends every stream and waits for their Serve calls to return; later Serve
-// calls return ErrClosed at once. Blocked writes to stalled clients are cut short,
-// so this is prompt as long as the snapshot functions honour their context.
+// Close ends every stream with a close event whose reason is "server shutting
+// down", and waits for their Serve calls to return; later Serve calls send the
+// same event and return ErrClosed at once. A client that does not take the event
+// within a second (one that stopped reading) is cut off, so this is prompt as
+// long as the snapshot functions honour their context.
 // http.Server.Shutdown waits for idle connections and streams never go idle, so
 // register Close with http.Server.RegisterOnShutdown (or call it before Shutdown).
 func (h *Hub) Close() {

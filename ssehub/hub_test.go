@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,34 +66,59 @@ func TestPublishReachesOnlyThatTopicsSubscribers(t *testing.T) {
 
 func TestLastEventID(t *testing.T) {
 	// The board is at seq 5 when the client connects; then 6 and 10 are published.
-	// wantFirst is the first event the client gets.
+	// want is what the client gets. Only an id equal to the board's seq skips the
+	// snapshot: any other id, including one the server has never issued (ahead of
+	// the board after a database restore, or garbage), gets the current board at
+	// once and then every newer one, never silence.
+	const (
+		header = "Last-Event-ID"
+		query  = "lastEventId"
+	)
 	tests := []struct {
-		name      string
-		header    string
-		query     string
-		wantFirst uint64
+		name  string
+		from  string // header or query; empty: none sent
+		id    string
+		query string // lastEventId as well as the header
+		want  []uint64
 	}{
-		{name: "none: current board", wantFirst: 5},
-		{name: "equal: no duplicate", header: "5", wantFirst: 6},
-		{name: "one behind: current board at once", header: "4", wantFirst: 5},
-		{name: "far behind: current board at once", header: "0", wantFirst: 5},
-		{name: "non-integer: treated as none", header: "abc", wantFirst: 5},
-		{name: "negative: treated as none", header: "-1", wantFirst: 5},
-		{name: "query param from polyfills", query: "5", wantFirst: 6},
-		{name: "header wins over query", header: "5", query: "1", wantFirst: 6},
-		{name: "ahead of the board: nothing it claims to have seen", header: "7", wantFirst: 10},
+		{name: "none: current board", want: []uint64{5, 6, 10}},
+		{name: "equal: no duplicate", from: header, id: "5", want: []uint64{6, 10}},
+		{name: "one behind", from: header, id: "4", want: []uint64{5, 6, 10}},
+		{name: "far behind", from: header, id: "0", want: []uint64{5, 6, 10}},
+		{name: "one ahead", from: header, id: "6", want: []uint64{5, 6, 10}},
+		{name: "far ahead (restored database)", from: header, id: "999999", want: []uint64{5, 6, 10}},
+		{name: "max uint64", from: header, id: "18446744073709551615", want: []uint64{5, 6, 10}},
+		{name: "beyond uint64", from: header, id: "18446744073709551616", want: []uint64{5, 6, 10}},
+		{name: "huge", from: header, id: strings.Repeat("9", 4000), want: []uint64{5, 6, 10}},
+		{name: "non-integer", from: header, id: "abc", want: []uint64{5, 6, 10}},
+		{name: "negative", from: header, id: "-1", want: []uint64{5, 6, 10}},
+		{name: "empty", from: header, id: "", want: []uint64{5, 6, 10}},
+		{name: "query: equal", from: query, id: "5", want: []uint64{6, 10}},
+		{name: "query: far ahead", from: query, id: "999999", want: []uint64{5, 6, 10}},
+		{name: "query: max uint64", from: query, id: "18446744073709551615", want: []uint64{5, 6, 10}},
+		{name: "query: garbage", from: query, id: "abc", want: []uint64{5, 6, 10}},
+		{name: "query: empty", from: query, id: "", want: []uint64{5, 6, 10}},
+		{name: "header wins over query", from: header, id: "5", query: "1", want: []uint64{6, 10}},
+		{name: "header ahead wins over query equal", from: header, id: "999999", query: "5", want: []uint64{5, 6, 10}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, ssehub.Config{})
 			f.set(board("b", 5, 0), "b")
 			u := f.url("b")
+			q := url.Values{}
+			if tt.from == query {
+				q.Set(query, tt.id)
+			}
 			if tt.query != "" {
-				u += "?" + url.Values{"lastEventId": {tt.query}}.Encode()
+				q.Set(query, tt.query)
+			}
+			if len(q) > 0 {
+				u += "?" + q.Encode()
 			}
 			h := http.Header{}
-			if tt.header != "" {
-				h.Set("Last-Event-ID", tt.header)
+			if tt.from == header {
+				h[header] = []string{tt.id} // sent even when empty
 			}
 			s := openStream(t, u, h)
 			require.Equal(t, http.StatusOK, s.Resp.StatusCode)
@@ -100,7 +126,11 @@ func TestLastEventID(t *testing.T) {
 			// missed; a duplicate snapshot would arrive before them.
 			f.publish("b", 6, 0)
 			f.publish("b", 10, 0)
-			assert.Equal(t, tt.wantFirst, seqOf(t, s.nextEvent(t)))
+			var got []uint64
+			for range tt.want {
+				got = append(got, seqOf(t, s.nextEvent(t)))
+			}
+			assert.Equal(t, tt.want, got)
 		})
 	}
 }
@@ -211,8 +241,46 @@ func TestKeepAlive(t *testing.T) {
 	assert.Equal(t, uint64(2), seqOf(t, s.nextEvent(t)))
 }
 
+// Deleting a board and shutting down end streams on purpose: each client gets a
+// final close event saying why, and a response that ends properly (the chunked
+// encoding's zero-length chunk), not a connection cut mid-chunk.
+func TestHubEndsStreamsCleanly(t *testing.T) {
+	tests := []struct {
+		name   string
+		end    func(*ssehub.Hub)
+		reason string
+		served error
+	}{
+		{"board deleted", func(h *ssehub.Hub) { h.CloseTopic("b") }, `{"reason":"board deleted"}`, ssehub.ErrTopicClosed},
+		{"server shutting down", (*ssehub.Hub).Close, `{"reason":"server shutting down"}`, ssehub.ErrClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, ssehub.Config{})
+			f.set(board("b", 1, 0), "b")
+			c := openChunked(t, f.Srv.URL, "/boards/b/")
+			require.Equal(t, http.StatusOK, c.Status)
+			c.readUntil(t, "id: 1\n")
+			tt.end(f.Hub)
+
+			body, terminated, err := c.readToEnd(t)
+			require.NoError(t, err, "connection cut; body so far: %q", body)
+			assert.True(t, terminated, "the response must end with its zero-length chunk")
+			recs := parseRecords(t, []byte(body))
+			require.Len(t, recs, 3, "%q", body)
+			assert.Equal(t, "retry", recs[0].Kind)
+			assert.Equal(t, "1", recs[1].ID)
+			assert.Equal(t, record{Kind: "event", Type: "close", Data: tt.reason}, recs[2],
+				"a close event without an id, so the client's Last-Event-ID stays its last board's")
+			assert.ErrorIs(t, f.nextServed(t), tt.served)
+		})
+	}
+}
+
 func TestCloseEndsEveryStream(t *testing.T) {
-	f := newFixture(t, ssehub.Config{Buffer: 64}, smallSendBuffers)
+	t.Parallel() // a second of waiting for the stalled client's write to be cut
+	// A write timeout far longer than the test: Close must not wait for it.
+	f := newFixture(t, ssehub.Config{Buffer: 64, WriteTimeout: time.Minute, SendBuffer: 4096})
 	f.set(board("b", 1, 0), "b")
 	f.set(board("c", 1, 0), "c")
 	streams := []*rawStream{openStream(t, f.url("b"), nil), openStream(t, f.url("b"), nil), openStream(t, f.url("c"), nil)}
@@ -227,14 +295,20 @@ func TestCloseEndsEveryStream(t *testing.T) {
 		f.publish("b", seq, 16<<10)
 	}
 
-	start := time.Now()
-	f.Hub.Close()
-	took := time.Since(start)
-	t.Logf("Close with 4 streams (one stalled mid-write) took %v", took)
-	assert.Less(t, took, time.Second)
+	closed := make(chan struct{})
+	go func() {
+		f.Hub.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(waitFor):
+		require.FailNow(t, "Close still waiting after "+waitFor.String()+" (WriteTimeout is a minute)")
+	}
 
 	for _, s := range streams {
-		s.waitEnd(t)
+		assert.Equal(t, `{"reason":"server shutting down"}`, s.closeReason(t))
+		assert.Equal(t, io.EOF, s.waitEnd(t), "a clean end of the response")
 	}
 	for range 4 {
 		assert.ErrorIs(t, f.nextServed(t), ssehub.ErrClosed)
@@ -246,6 +320,7 @@ func TestCloseEndsEveryStream(t *testing.T) {
 	late := openStream(t, f.url("b"), nil)
 	assert.Equal(t, http.StatusOK, late.Resp.StatusCode)
 	assert.Equal(t, "retry", late.next(t).Kind)
+	assert.Equal(t, `{"reason":"server shutting down"}`, late.closeReason(t))
 	assert.Equal(t, io.EOF, late.waitEnd(t))
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrClosed)
 }
@@ -261,8 +336,10 @@ func TestCloseTopic(t *testing.T) {
 	require.Equal(t, []string{"b", "c"}, f.Hub.Topics())
 
 	f.Hub.CloseTopic("b")
-	b1.waitEnd(t)
-	b2.waitEnd(t)
+	for _, s := range []*rawStream{b1, b2} {
+		assert.Equal(t, `{"reason":"board deleted"}`, s.closeReason(t))
+		assert.Equal(t, io.EOF, s.waitEnd(t))
+	}
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
 	assert.ErrorIs(t, f.nextServed(t), ssehub.ErrTopicClosed)
 	assert.Equal(t, []string{"c"}, f.Hub.Topics())

@@ -18,6 +18,9 @@ var (
 	// errClientGone is the cancel cause when the request's own context ends; Serve
 	// reports it as a normal end (nil).
 	errClientGone = errors.New("ssehub: client gone")
+	// errStopped: the stream's context ended before a write began, so nothing was
+	// left half-written and the response can still end cleanly.
+	errStopped = errors.New("ssehub: stream stopped")
 	// A deadline in the past makes a blocked write return at once.
 	longAgo = time.Unix(1, 0)
 )
@@ -30,18 +33,29 @@ var (
 // is being read is queued rather than lost; queued events not newer than the last
 // one sent are skipped, so the client never goes backwards. The snapshot is sent
 // first unless the client's Last-Event-ID (the header, or the lastEventId query
-// parameter that EventSource polyfills send) is at least its Seq. A Last-Event-ID
-// that is not an unsigned integer counts as absent.
+// parameter that EventSource polyfills send) equals its Seq. Any other id, ahead
+// of the snapshot, behind it, or not an unsigned integer, gets the snapshot.
 //
 // If snapshot fails, Serve returns its error (wrapped) and has written nothing, so
 // the caller picks the status (note that EventSource does not retry after a
 // non-200 answer). In every other case the response is a 200 event stream that
-// ends when Serve returns, and the client reconnects after the retry hint.
+// ends when Serve returns, and the client reconnects after the retry hint. When
+// the topic or the hub is closed, the stream's last event is
+//
+//	event: close
+//	data: {"reason":"board deleted"}
+//
+// ("server shutting down" for Close), without an id so the client keeps its
+// Last-Event-ID, and the response ends properly. A subscriber that fell behind
+// is cut off instead, and so is one that does not take the close event within
+// a second (or WriteTimeout, if shorter).
 //
 // snapshot must honour its context: Close waits for Serve to return. w must let
 // http.ResponseController set write deadlines (net/http's writers do, and so does
 // Echo's Response through Unwrap), or a client that stops reading can only be
-// dropped when its kernel buffers drain.
+// dropped when its kernel buffers drain. The http.Server should have ConnContext
+// installed, so that a client that stops reading is noticed within seconds
+// (Config.SendBuffer).
 func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (Event, error)) error {
 	lastID, haveID := lastEventID(r)
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -50,12 +64,17 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	// away must still end the stream before a write fails.
 	defer context.AfterFunc(r.Context(), func() { cancel(errClientGone) })()
 	st := h.newStream(ctx, w, r, topic)
+	if h.cfg.SendBuffer > 0 && !setSendBuffer(r, h.cfg.SendBuffer) {
+		h.warnNoConn.Do(func() {
+			h.cfg.Logger.Warn("ssehub: the http.Server has no ssehub.ConnContext, so stream send buffers keep the kernel's size: a client that stops reading is noticed late")
+		})
+	}
 
 	s, err := h.subscribe(topic, cancel)
 	if err != nil {
 		// A 200 that ends at once makes EventSource reconnect, to another instance
 		// during a shutdown; an error status would make it give up.
-		_ = st.open()
+		st.end(err)
 		return err
 	}
 	defer h.serving.Done()
@@ -63,9 +82,16 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 
 	// The deadline must be set from outside the writing goroutine: a write blocked
 	// on a client that stopped reading returns only when its deadline passes.
+	// When the hub ends the stream on purpose, a write in flight gets closeTimeout
+	// to finish, so that a healthy client is not cut mid-event and then gets the
+	// close event; any other end cuts the write at once.
 	interrupted := make(chan struct{})
 	stopInterrupt := context.AfterFunc(ctx, func() {
-		_ = st.rc.SetWriteDeadline(longAgo)
+		deadline := longAgo
+		if isCleanEnd(context.Cause(ctx)) {
+			deadline = time.Now().Add(h.closeTimeout)
+		}
+		_ = st.rc.SetWriteDeadline(deadline)
 		close(interrupted)
 	})
 	defer func() {
@@ -74,30 +100,50 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 			return
 		}
 		// Wait, so that net/http finishes the response only after the deadline is
-		// in place: it then fails and closes the connection, instead of reusing a
-		// connection whose deadline could land on its next response.
+		// in place: after a cut it then fails and closes the connection, instead of
+		// reusing a connection whose deadline could land on its next response.
 		<-interrupted
 	}()
 
 	snap, err := snapshot(ctx)
 	if err != nil {
-		if cause := context.Cause(ctx); isHubCause(cause) {
+		cause := context.Cause(ctx)
+		switch {
+		case isCleanEnd(cause):
+			<-interrupted
+			st.end(cause)
+			return cause
+		case isHubCause(cause):
 			_ = st.open()
 			return cause
 		}
 		return fmt.Errorf("ssehub: snapshot of %q: %w", topic, err)
 	}
 
-	if err := st.open(); err != nil {
-		return st.result(err)
+	err = st.open()
+	// Only an id equal to the snapshot's seq says the client has this board. An
+	// id behind it is a client that missed boards; one ahead of it was issued
+	// before a database restore or by another deployment, and trusting it would
+	// skip every board up to it: silence, perhaps for ever. Both get the
+	// snapshot, and then every newer board.
+	if err == nil && (!haveID || lastID != snap.Seq) {
+		err = st.write(FormatEvent(snap))
 	}
-	last := snap.Seq
-	if haveID && lastID >= snap.Seq {
-		last = lastID
-	} else if err := st.write(FormatEvent(snap)); err != nil {
-		return st.result(err)
+	if err == nil {
+		err = st.loop(s.queue, snap.Seq)
 	}
-	return st.result(st.loop(s.queue, last))
+	if cause := context.Cause(ctx); errors.Is(err, errStopped) && isCleanEnd(cause) {
+		<-interrupted // so that its deadline cannot land after ours
+		st.end(cause)
+		return cause
+	}
+	return st.result(err)
+}
+
+// isCleanEnd reports whether the hub ended the stream on purpose, so that it gets
+// a close event and a proper end rather than a cut.
+func isCleanEnd(cause error) bool {
+	return errors.Is(cause, ErrClosed) || errors.Is(cause, ErrTopicClosed)
 }
 
 func isHubCause(err error) bool {
@@ -105,8 +151,8 @@ func isHubCause(err error) bool {
 }
 
 // lastEventID reads the id the client last received; anything but an unsigned
-// integer is treated as no id, so a stale or foreign id costs a duplicate board,
-// never an error.
+// 64-bit integer is treated as no id, so a stale or foreign id costs a duplicate
+// board, never an error.
 func lastEventID(r *http.Request) (uint64, bool) {
 	v := r.Header.Get("Last-Event-ID")
 	if v == "" {
@@ -123,6 +169,8 @@ type stream struct {
 	w         http.ResponseWriter
 	rc        *http.ResponseController
 	deadlines bool // whether w supports write deadlines (httptest recorders do not)
+	opened    bool // the status line and headers are written
+	retrySent bool
 	log       *slog.Logger
 }
 
@@ -135,13 +183,47 @@ func (h *Hub) newStream(ctx context.Context, w http.ResponseWriter, r *http.Requ
 
 // open sends the headers and the retry hint.
 func (st *stream) open() error {
+	st.writeHeader()
+	if err := st.write(st.retryHint()); err != nil {
+		return err
+	}
+	st.retrySent = true
+	return nil
+}
+
+func (st *stream) writeHeader() {
+	if st.opened {
+		return
+	}
+	st.opened = true
 	hd := st.w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-cache")
 	hd.Set("X-Accel-Buffering", "no") // nginx would otherwise buffer the stream
 	st.w.WriteHeader(http.StatusOK)
+}
+
+func (st *stream) retryHint() []byte {
 	retry := strconv.AppendInt([]byte("retry: "), st.h.cfg.Retry.Milliseconds(), 10)
-	return st.write(append(retry, '\n', '\n'))
+	return append(retry, '\n', '\n')
+}
+
+// end writes what the stream still lacks of a proper ending: the headers and
+// retry hint if they were not sent yet, then the close event for cause. It
+// ignores the stream's context, which is done, and gives the write closeTimeout.
+// The deadline stays in place when Serve returns, so net/http's final chunk is
+// bounded too: a client that does not read it is cut, and Close stays prompt.
+func (st *stream) end(cause error) {
+	st.writeHeader()
+	var b []byte
+	if !st.retrySent {
+		b = st.retryHint()
+	}
+	b = append(b, closeEvent(cause)...)
+	_ = st.rc.SetWriteDeadline(time.Now().Add(st.h.closeTimeout))
+	if _, err := st.w.Write(b); err == nil {
+		_ = st.rc.Flush()
+	}
 }
 
 func (st *stream) write(b []byte) error {
@@ -155,16 +237,18 @@ func (st *stream) write(b []byte) error {
 	}
 	// Checked after setting the deadline: an interrupt that fires later sets its
 	// deadline after ours, so it cannot be overwritten.
-	if err := st.ctx.Err(); err != nil {
-		return err
+	if st.ctx.Err() != nil {
+		return errStopped
 	}
 	_, err := st.w.Write(b)
 	if err == nil {
 		err = st.rc.Flush()
 	}
-	// The interrupt also ends writes with a deadline error, but always before our
-	// own deadline; a write that outlived it timed out.
-	if errors.Is(err, os.ErrDeadlineExceeded) && st.deadlines && !time.Now().Before(deadline) {
+	// The interrupt also ends writes with a deadline error: a cut comes before our
+	// own deadline, and a clean end's grace may outlast it but has its own cause.
+	// Any other write that outlived our deadline timed out.
+	if errors.Is(err, os.ErrDeadlineExceeded) && st.deadlines && !time.Now().Before(deadline) &&
+		!isCleanEnd(context.Cause(st.ctx)) {
 		st.log.Info("ssehub: dropped stalled subscriber", "write_timeout", st.h.cfg.WriteTimeout)
 		return fmt.Errorf("%w: write timed out after %v", ErrSlowSubscriber, st.h.cfg.WriteTimeout)
 	}
@@ -180,7 +264,7 @@ func (st *stream) loop(queue <-chan frame, last uint64) error {
 		var err error
 		select {
 		case <-st.ctx.Done():
-			return st.ctx.Err()
+			return errStopped
 		case <-keepAlive.C:
 			err = st.write(keepAliveComment)
 		case f := <-queue:
