@@ -54,7 +54,7 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 		case err != nil:
 			return err
 		default:
-			hub.Publish(topic, sseEvent(event.Board(board)))
+			hub.Broadcast(event.Board(board))
 		}
 	}
 	log.Info("following boards changefeed", "topics_resynced", len(topics))
@@ -68,11 +68,6 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 			hub.CloseTopic(event.BoardTopic(change.ID))
 			continue
 		}
-		ev := event.Board(change.Board)
-		hub.Publish(ev.Topic, sseEvent(ev))
+		hub.Broadcast(event.Board(change.Board))
 	}
-}
-
-func sseEvent(ev event.Event) ssehub.Event {
-	return ssehub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}
 }

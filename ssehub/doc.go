@@ -54,6 +54,6 @@
 //
 // Wrapping it would not help: the blocking send is inside its stream goroutine.
 // What replaces it is small (a map of topics, a channel per subscriber, one
-// write loop), and the whole protocol surface is FormatEvent and the close
+// write loop), and the whole protocol surface is event.Event.SSE and the close
 // event.
 package ssehub

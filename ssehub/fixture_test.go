@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
@@ -28,7 +29,7 @@ type fixture struct {
 	Srv *httptest.Server
 
 	mu     sync.Mutex
-	boards map[string]ssehub.Event
+	boards map[string]event.Event
 	// beforeSnapshot, when set, runs inside the snapshot function before the store
 	// is read; afterSnapshot after. They let a test publish at the racy moments.
 	beforeSnapshot, afterSnapshot func(topic string)
@@ -44,7 +45,7 @@ func newFixture(t testing.TB, cfg ssehub.Config) *fixture {
 	}
 	f := &fixture{
 		Hub:    ssehub.New(cfg),
-		boards: make(map[string]ssehub.Event),
+		boards: make(map[string]event.Event),
 		served: make(chan error, 4096),
 	}
 	mux := http.NewServeMux()
@@ -72,8 +73,8 @@ func (f *fixture) handle(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fixture) snapshot(topic string) func(context.Context) (ssehub.Event, error) {
-	return func(context.Context) (ssehub.Event, error) {
+func (f *fixture) snapshot(topic string) func(context.Context) (event.Event, error) {
+	return func(context.Context) (event.Event, error) {
 		f.mu.Lock()
 		before, after := f.beforeSnapshot, f.afterSnapshot
 		f.mu.Unlock()
@@ -87,7 +88,7 @@ func (f *fixture) snapshot(topic string) func(context.Context) (ssehub.Event, er
 			after(topic)
 		}
 		if !ok {
-			return ssehub.Event{}, errNoBoard
+			return event.Event{}, errNoBoard
 		}
 		return ev, nil
 	}
@@ -96,17 +97,18 @@ func (f *fixture) snapshot(topic string) func(context.Context) (ssehub.Event, er
 func (f *fixture) url(topic string) string { return f.Srv.URL + "/boards/" + topic + "/" }
 
 // board is the event for board topic at seq; pad makes it that many bytes larger.
-func board(topic string, seq uint64, pad int) ssehub.Event {
-	return ssehub.Event{
-		Seq:  seq,
-		Type: "update",
-		Data: fmt.Appendf(nil, `{"id":%q,"seq":%d,"pad":%q}`, topic, seq, strings.Repeat("x", pad)),
+func board(topic string, seq uint64, pad int) event.Event {
+	return event.Event{
+		Topic: topic,
+		Seq:   seq,
+		Type:  "update",
+		Data:  fmt.Appendf(nil, `{"id":%q,"seq":%d,"pad":%q}`, topic, seq, strings.Repeat("x", pad)),
 	}
 }
 
 // set stores the board without publishing it: a write the changefeed has not
 // delivered yet.
-func (f *fixture) set(ev ssehub.Event, topic string) {
+func (f *fixture) set(ev event.Event, topic string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.boards[topic] = ev
@@ -116,7 +118,7 @@ func (f *fixture) set(ev ssehub.Event, topic string) {
 func (f *fixture) publish(topic string, seq uint64, pad int) {
 	ev := board(topic, seq, pad)
 	f.set(ev, topic)
-	f.Hub.Publish(topic, ev)
+	f.Hub.Broadcast(ev)
 }
 
 func (f *fixture) waitSubscribers(t testing.TB, topic string, n int) {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/leaderboardhq/leaderboard/event"
 )
 
 // Reasons a stream ends that the caller may want to tell apart (errors.Is).
@@ -78,7 +80,7 @@ type Hub struct {
 	// stalled client cannot hold up Close: min(1s, WriteTimeout).
 	closeTimeout time.Duration
 
-	// mu guards topics, closed and every topic's subscriber list. Publish takes it
+	// mu guards topics, closed and every topic's subscriber list. Broadcast takes it
 	// shared, so publishers never wait for each other, only for the brief
 	// exclusive sections of subscribe, unsubscribe and close.
 	mu      sync.RWMutex
@@ -94,7 +96,7 @@ type topic struct {
 	subs []*subscriber
 }
 
-// frame is an event already in wire format, formatted once per Publish and shared
+// frame is an event already in wire format, formatted once per Broadcast and shared
 // read-only by every subscriber.
 type frame struct {
 	seq uint64
@@ -131,18 +133,18 @@ func New(cfg Config) *Hub {
 	return &Hub{cfg: cfg, closeTimeout: min(maxCloseTimeout, cfg.WriteTimeout), topics: make(map[string]*topic)}
 }
 
-// Publish queues ev for every current subscriber of topic and returns without
-// waiting for any of them: a subscriber whose buffer is full is dropped instead.
-// ev.Data must not be modified afterwards. Publishing to a topic without
-// subscribers costs a map lookup.
-func (h *Hub) Publish(topic string, ev Event) {
+// Broadcast queues ev for every current subscriber of ev.Topic and returns
+// without waiting for any of them: a subscriber whose buffer is full is dropped
+// instead. ev.Data must not be modified afterwards. Broadcasting to a topic
+// without subscribers costs a map lookup.
+func (h *Hub) Broadcast(ev event.Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	t := h.topics[topic]
+	t := h.topics[ev.Topic]
 	if t == nil {
 		return
 	}
-	f := frame{seq: ev.Seq, b: FormatEvent(ev)}
+	f := frame{seq: ev.Seq, b: ev.SSE()}
 	for _, s := range t.subs {
 		select {
 		case s.queue <- f:

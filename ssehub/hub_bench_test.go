@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkPublishUnsubscribed(b *testing.B) {
 	ev := board("b", 1, benchBoardSize)
 	b.ReportAllocs()
 	for b.Loop() {
-		h.Publish("b", ev)
+		h.Broadcast(ev)
 	}
 }
 
@@ -58,7 +59,7 @@ func BenchmarkFanout(b *testing.B) {
 			var writes atomic.Int64
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
-			snapshot := func(context.Context) (ssehub.Event, error) { return board("b", 0, benchBoardSize), nil }
+			snapshot := func(context.Context) (event.Event, error) { return board("b", 0, benchBoardSize), nil }
 			for range subs {
 				w := countingWriter{header: http.Header{}, writes: &writes}
 				r := httptest.NewRequest(http.MethodGet, "/boards/b/", nil).WithContext(ctx)
@@ -67,7 +68,7 @@ func BenchmarkFanout(b *testing.B) {
 			// Each subscriber writes the retry hint and the snapshot first.
 			waitWrites(&writes, int64(2*subs))
 
-			evs := make([]ssehub.Event, 64)
+			evs := make([]event.Event, 64)
 			for i := range evs {
 				evs[i] = board("b", 0, benchBoardSize)
 			}
@@ -79,7 +80,7 @@ func BenchmarkFanout(b *testing.B) {
 				ev := evs[seq%uint64(len(evs))]
 				ev.Seq = seq
 				start := time.Now()
-				h.Publish("b", ev)
+				h.Broadcast(ev)
 				publishing += time.Since(start)
 				waitWrites(&writes, int64(subs)*int64(2+seq))
 			}
@@ -94,14 +95,5 @@ func BenchmarkFanout(b *testing.B) {
 func waitWrites(writes *atomic.Int64, n int64) {
 	for writes.Load() < n {
 		runtime.Gosched()
-	}
-}
-
-func BenchmarkFormatEvent(b *testing.B) {
-	ev := board("b", 123456, benchBoardSize)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(ssehub.FormatEvent(ev))))
-	for b.Loop() {
-		ssehub.FormatEvent(ev)
 	}
 }

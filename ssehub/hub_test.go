@@ -174,14 +174,14 @@ func TestSubscribeSnapshotRace(t *testing.T) {
 			before: func(f *fixture) {
 				f.set(board("b", 6, 0), "b")
 			},
-			after: func(f *fixture) { f.Hub.Publish("b", board("b", 6, 0)) },
+			after: func(f *fixture) { f.Hub.Broadcast(board("b", 6, 0)) },
 			want:  []uint64{6},
 		},
 		{
 			name: "older event still in flight when the snapshot is newer",
 			before: func(f *fixture) {
 				f.set(board("b", 6, 0), "b")
-				f.Hub.Publish("b", board("b", 5, 0))
+				f.Hub.Broadcast(board("b", 5, 0))
 			},
 			want: []uint64{6},
 		},

@@ -198,7 +198,7 @@ func BenchmarkReplayLog(b *testing.B) {
 			reader.waitFor(b, 999)
 			before := heap()
 			for seq := uint64(1000); seq < 1000+n; seq++ {
-				f.Hub.Publish("b", board("b", seq, size))
+				f.Hub.Broadcast(board("b", seq, size))
 			}
 			reader.waitFor(b, 1000+n-1)
 			grown = heap() - before

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/leaderboardhq/leaderboard/event"
 )
 
 var (
@@ -56,7 +58,7 @@ var (
 // dropped when its kernel buffers drain. The http.Server should have ConnContext
 // installed, so that a client that stops reading is noticed within seconds
 // (Config.SendBuffer).
-func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (Event, error)) error {
+func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (event.Event, error)) error {
 	lastID, haveID := lastEventID(r)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -127,7 +129,7 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	// skip every board up to it: silence, perhaps for ever. Both get the
 	// snapshot, and then every newer board.
 	if err == nil && (!haveID || lastID != snap.Seq) {
-		err = st.write(FormatEvent(snap))
+		err = st.write(snap.SSE())
 	}
 	if err == nil {
 		err = st.loop(s.queue, snap.Seq)

@@ -17,11 +17,6 @@ import (
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
-// sseEvent is ev as the hub takes it.
-func sseEvent(ev event.Event) ssehub.Event {
-	return ssehub.Event{Seq: ev.Seq, Type: ev.Type, Data: ev.Data}
-}
-
 // streamBoard answers a stream request: 404 before any stream starts for an
 // unknown board, then the board's events until the client goes away.
 func (s *Server) streamBoard(c echo.Context, id string) error {
@@ -40,12 +35,12 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetWriteDeadline(time.Time{})
 	_ = rc.SetReadDeadline(time.Time{})
-	err = s.hub.Serve(ctx, c.Response(), c.Request(), event.BoardTopic(id), func(ctx context.Context) (ssehub.Event, error) {
+	err = s.hub.Serve(ctx, c.Response(), c.Request(), event.BoardTopic(id), func(ctx context.Context) (event.Event, error) {
 		b, err := s.store.Boards.Get(ctx, id)
 		if err != nil {
-			return ssehub.Event{}, err
+			return event.Event{}, err
 		}
-		return sseEvent(event.Board(b)), nil
+		return event.Board(b), nil
 	})
 	switch {
 	case err == nil, errors.Is(err, ssehub.ErrClosed), errors.Is(err, ssehub.ErrTopicClosed):
