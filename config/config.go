@@ -40,6 +40,18 @@ type Config struct {
 	PublishInterval time.Duration `envconfig:"PUBLISH_INTERVAL"`
 	// KeepAliveInterval is the SSE keep-alive comment interval.
 	KeepAliveInterval time.Duration `envconfig:"KEEPALIVE_INTERVAL"`
+	// MaxStreams caps the live streams (SSE and WebSocket) web holds; 0 means
+	// three quarters of the process's file limit, leaving the rest for health
+	// checks, writes and the database.
+	MaxStreams int `envconfig:"MAX_STREAMS"`
+	// MaxStreamsPerClient caps the live streams of one client address.
+	MaxStreamsPerClient int `envconfig:"MAX_STREAMS_PER_CLIENT"`
+	// StreamWriteTimeout drops a stream subscriber whose write blocks longer.
+	StreamWriteTimeout time.Duration `envconfig:"STREAM_WRITE_TIMEOUT"`
+	// StreamSendBuffer is the kernel send buffer of a stream's connection, in
+	// bytes: with StreamWriteTimeout it bounds how long a client that stopped
+	// reading is held.
+	StreamSendBuffer int `envconfig:"STREAM_SEND_BUFFER"`
 	// QueryTimeout bounds every database query but changefeeds.
 	QueryTimeout time.Duration `envconfig:"QUERY_TIMEOUT"`
 	// RequestTimeout bounds reading a request and writing its response
@@ -62,16 +74,20 @@ type Config struct {
 // operators).
 func Defaults() Config {
 	return Config{
-		Port:              5000,
-		EmbeddedDatabase:  "leaderboard",
-		TopN:              5,
-		PublishInterval:   50 * time.Millisecond,
-		KeepAliveInterval: 20 * time.Second,
-		QueryTimeout:      5 * time.Second,
-		RequestTimeout:    15 * time.Second,
-		ShutdownTimeout:   10 * time.Second,
-		LogLevel:          "info",
-		LogFormat:         "json",
+		Port:                5000,
+		EmbeddedDatabase:    "leaderboard",
+		TopN:                5,
+		PublishInterval:     50 * time.Millisecond,
+		KeepAliveInterval:   20 * time.Second,
+		MaxStreams:          0,
+		MaxStreamsPerClient: 256,
+		StreamWriteTimeout:  5 * time.Second,
+		StreamSendBuffer:    64 << 10,
+		QueryTimeout:        5 * time.Second,
+		RequestTimeout:      15 * time.Second,
+		ShutdownTimeout:     10 * time.Second,
+		LogLevel:            "info",
+		LogFormat:           "json",
 	}
 }
 
@@ -143,6 +159,10 @@ func (c Config) validate() error {
 	check(c.TopN >= 1 && c.TopN <= 100, "TOP_N must be 1-100, got %d", c.TopN)
 	check(c.PublishInterval >= time.Millisecond, "PUBLISH_INTERVAL must be at least 1ms, got %s", c.PublishInterval)
 	check(c.KeepAliveInterval >= time.Second, "KEEPALIVE_INTERVAL must be at least 1s, got %s", c.KeepAliveInterval)
+	check(c.MaxStreams >= 0, "MAX_STREAMS must be 0 (from the file limit) or more, got %d", c.MaxStreams)
+	check(c.MaxStreamsPerClient >= 1, "MAX_STREAMS_PER_CLIENT must be at least 1, got %d", c.MaxStreamsPerClient)
+	check(c.StreamWriteTimeout >= 100*time.Millisecond, "STREAM_WRITE_TIMEOUT must be at least 100ms, got %s", c.StreamWriteTimeout)
+	check(c.StreamSendBuffer >= 4096, "STREAM_SEND_BUFFER must be at least 4096 bytes, got %d", c.StreamSendBuffer)
 	check(c.QueryTimeout > 0, "QUERY_TIMEOUT must be positive")
 	check(c.RequestTimeout > 0, "REQUEST_TIMEOUT must be positive")
 	check(c.ShutdownTimeout > 0, "SHUTDOWN_TIMEOUT must be positive")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/models"
 )
 
@@ -41,6 +42,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.Is(err, models.ErrUnavailable):
 		status, msg = http.StatusServiceUnavailable, "the database is unavailable, try again shortly"
 		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+	case errors.Is(err, connlimit.ErrTooManyFromClient):
+		status, msg = http.StatusServiceUnavailable, "too many live streams from your address, close some and try again shortly"
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+	case errors.Is(err, connlimit.ErrTooManyStreams):
+		status, msg = http.StatusServiceUnavailable, "this server holds as many live streams as it can, try again shortly"
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
 	case errors.As(err, &he):
 		status = he.Code
 		msg = http.StatusText(status)
@@ -58,9 +65,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="leaderboard"`)
 		}
 	}
+	// Only our own failures are errors: a client's mistake, or a limit it
+	// ran into, must not let anyone fill the error log.
 	level := s.log.Debug
-	if status >= 500 {
+	switch {
+	case status == http.StatusInternalServerError:
 		level = s.log.Error
+	case errors.Is(err, models.ErrUnavailable):
+		level = s.log.Warn
 	}
 	level("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 		"status", status, "err", err)

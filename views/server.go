@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/ssehub"
@@ -40,6 +41,8 @@ type Config struct {
 	// may write; this service's own pages always may. "*" is ignored: it
 	// never opens writes to every site.
 	AllowedOrigins []string
+	// Streams caps the live streams, in total and per client address.
+	Streams *connlimit.Limiter
 }
 
 // Server is the HTTP API.
@@ -48,6 +51,7 @@ type Server struct {
 	store     *models.Store
 	topN      int
 	hub       *ssehub.Hub
+	streams   *connlimit.Limiter
 	grip      *grip.Config
 	keepAlive time.Duration
 	timeout   time.Duration
@@ -68,6 +72,7 @@ func New(cfg Config) (*Server, error) {
 		store:     cfg.Store,
 		topN:      cfg.TopN,
 		hub:       cfg.Hub,
+		streams:   cfg.Streams,
 		grip:      cfg.Grip,
 		keepAlive: cfg.KeepAlive,
 		timeout:   cfg.RequestTimeout,

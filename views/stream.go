@@ -31,6 +31,13 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 	if s.hub == nil {
 		return echo.NewHTTPError(http.StatusNotAcceptable, "streams are not enabled on this server")
 	}
+	if s.streams != nil {
+		release, err := s.streams.Acquire(c.RealIP())
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	// Streams outlive any per-request deadline.
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetWriteDeadline(time.Time{})

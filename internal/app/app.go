@@ -18,6 +18,7 @@ import (
 
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/config"
+	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/minirethink"
@@ -52,6 +53,8 @@ type App struct {
 	Conn  models.ConnConfig
 	Store *models.Store
 	Hub   *ssehub.Hub
+	// Streams counts the live streams against MAX_STREAMS.
+	Streams *connlimit.Limiter
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
 	Demo *models.Board
 	// URL is the API's base URL, e.g. http://127.0.0.1:5000.
@@ -124,7 +127,18 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		a.bg.Go(func() { _ = dblistener.Run(bg, a.Store, lcfg) })
 	}
 
-	a.Hub = ssehub.New(ssehub.Config{KeepAlive: cfg.KeepAliveInterval, Buffer: o.StreamBuffer, Logger: log})
+	a.Hub = ssehub.New(ssehub.Config{
+		KeepAlive:    cfg.KeepAliveInterval,
+		Buffer:       o.StreamBuffer,
+		WriteTimeout: cfg.StreamWriteTimeout,
+		SendBuffer:   cfg.StreamSendBuffer,
+		Logger:       log,
+	})
+	maxStreams := cfg.MaxStreams
+	if maxStreams == 0 {
+		maxStreams = connlimit.DefaultTotal()
+	}
+	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
 
 	api, err := views.New(views.Config{
@@ -137,6 +151,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		RequestTimeout: cfg.RequestTimeout,
 		Logger:         log,
 		AllowedOrigins: cfg.CORSOrigins,
+		Streams:        a.Streams,
 	})
 	if err != nil {
 		return nil, err
@@ -148,6 +163,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return bg },
+		// Streams reach their connection to shrink its send buffer.
+		ConnContext: ssehub.ConnContext,
 	}
 	// Shutdown waits for connections to go idle, which streams never do:
 	// end them first.
@@ -161,7 +178,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	}
 	a.URL = "http://" + l.Addr().String()
 	go func() { a.served <- a.srv.Serve(l) }()
-	log.Info("listening", "addr", l.Addr().String(), "grip", gripCfg != nil, "top_n", cfg.TopN)
+	log.Info("listening", "addr", l.Addr().String(), "grip", gripCfg != nil, "top_n", cfg.TopN,
+		"max_streams", maxStreams, "max_streams_per_client", cfg.MaxStreamsPerClient)
 	if a.DB != nil {
 		args := []any{"database", a.DB.Addr()}
 		if a.Demo != nil {

@@ -209,22 +209,6 @@ func (a *App) Do(t testing.TB, method, path string, body any, headers ...string)
 	return Response{Status: res.StatusCode, Header: res.Header, Body: data}
 }
 
-// SmallSendBuffers wraps l so that every accepted connection has a 4 KiB
-// kernel send buffer: a client that stops reading then blocks the server's
-// writes after a few KiB, instead of after the megabytes that loopback
-// autotuning allows (tcp_wmem's maximum is commonly 4 MiB).
-func SmallSendBuffers(l net.Listener) net.Listener { return smallBufListener{l} }
-
-type smallBufListener struct{ net.Listener }
-
-func (l smallBufListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(4096)
-	}
-	return c, err
-}
-
 // SyncBuffer collects output that one goroutine writes (a process's stdout,
 // a logger) while a test reads it.
 type SyncBuffer struct {
