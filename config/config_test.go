@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +65,34 @@ func TestRealDatabaseNeedsKeysOrOpenWrites(t *testing.T) {
 	c, err = Load()
 	require.NoError(t, err)
 	assert.NoError(t, c.CheckWriteAuth())
+}
+
+// .env.example lists every variable with its default: loading it gives
+// exactly Defaults(), and it names no variable Config does not read.
+func TestEnvExampleMatchesDefaults(t *testing.T) {
+	data, err := os.ReadFile("../.env.example")
+	require.NoError(t, err)
+	known := map[string]bool{}
+	for _, name := range variables() {
+		known[name] = true
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		require.True(t, ok, "line %q", line)
+		require.True(t, known[name], ".env.example sets %s, which Config does not read", name)
+		listed[name] = true
+		t.Setenv(name, value)
+	}
+	for name := range known {
+		assert.True(t, listed[name], ".env.example does not list %s", name)
+	}
+	c, err := Load()
+	require.NoError(t, err)
+	want := Defaults()
+	assert.Equal(t, want, c)
 }
