@@ -12,6 +12,8 @@ import (
 // errorBody is every error response: {"error": "<human sentence>"}.
 type errorBody struct {
 	Error string `json:"error"`
+	// Problems lists what keeps the service from being ready (/readyz).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // badRequest is a client mistake found by the HTTP layer itself.
@@ -30,13 +32,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg := http.StatusInternalServerError, "internal error"
+	var problems []string
 	var he *echo.HTTPError
+	var nr *notReadyError
 	switch {
+	case errors.As(err, &nr):
+		status, msg, problems = http.StatusServiceUnavailable, nr.Error(), nr.problems
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
 	case errors.Is(err, models.ErrNotFound):
 		status, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, models.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, models.ErrUnavailable):
+		// ErrSchemaMissing included: the processes re-create the schema.
 		status, msg = http.StatusServiceUnavailable, "the database is unavailable, try again shortly"
 		c.Response().Header().Set("Retry-After", retryAfterSeconds)
 	case errors.As(err, &he):
@@ -57,7 +65,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	}
 	level := s.log.Debug
-	if status >= 500 {
+	// An unready service is /readyz's answer, not a failure: the worker
+	// watcher logs its transitions.
+	if status >= 500 && nr == nil {
 		level = s.log.Error
 	}
 	level("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
@@ -65,7 +75,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(status)
 	} else {
-		err = c.JSON(status, errorBody{Error: msg})
+		err = c.JSON(status, errorBody{Error: msg, Problems: problems})
 	}
 	if err != nil {
 		s.log.Debug("write error response", "err", err)

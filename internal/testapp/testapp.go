@@ -45,6 +45,8 @@ type Options struct {
 	HTTPListener net.Listener
 	// Config, if set, edits the configuration last.
 	Config func(*config.Config)
+	// Logger, if set, receives web's logs instead of Logger().
+	Logger *slog.Logger
 }
 
 // App is a running web process.
@@ -93,7 +95,10 @@ func Config(o Options) config.Config {
 // Start runs the service; everything stops when the test ends.
 func Start(t testing.TB, o Options) *App {
 	t.Helper()
-	log := Logger()
+	log := o.Logger
+	if log == nil {
+		log = Logger()
+	}
 	l := o.HTTPListener
 	if l == nil {
 		var err error
@@ -126,7 +131,8 @@ func (a *App) Session(t testing.TB) *r.Session {
 	return session
 }
 
-// OpenStore connects to the database at conn and ensures the schema.
+// OpenStore connects to the database at conn and ensures the schema
+// (Prepare).
 func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -134,7 +140,7 @@ func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	store, err := models.Open(ctx, conn, models.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	require.NoError(t, store.EnsureSchema(ctx))
+	require.NoError(t, store.Prepare(ctx))
 	return store
 }
 
