@@ -36,6 +36,7 @@ func TestInterruptedDeleteIsFinishedByARetry(t *testing.T) {
 		op   func() error
 	}{
 		{"get", func() error { _, err := store.Boards.Get(ctx, board.ID); return err }},
+		{"get a player", func() error { _, err := store.Players.Get(ctx, board.ID, ann.ID); return err }},
 		{"create a player", func() error { return store.Players.Save(ctx, &models.Player{Board: board.ID, Name: "Bob"}) }},
 		{"add a score", func() error { _, err := store.Players.AddScore(ctx, board.ID, ann.ID, 1); return err }},
 		{"republish", func() error { _, _, err := store.Boards.SaveTop(ctx, board.ID, nil); return err }},

@@ -35,7 +35,8 @@ const (
 )
 
 // Get returns the player of board with id, with its rank; ErrNotFound if
-// there is none or it belongs to another board.
+// there is none, it belongs to another board, or its board is gone or being
+// deleted.
 func (p *Players) Get(ctx context.Context, board, id string) (*Player, error) {
 	if !validID(board) || !validID(id) {
 		return nil, notFound("player")
@@ -43,7 +44,9 @@ func (p *Players) Get(ctx context.Context, board, id string) (*Player, error) {
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
 	var player Player
-	err := p.table.Get(id).ReadOne(&player, p.st.session, r.RunOpts{Context: ctx})
+	err := p.st.Boards.table.Get(board).Do(func(b r.Term) any {
+		return r.Branch(liveBoard(b), p.table.Get(id), nil)
+	}).ReadOne(&player, p.st.session, r.RunOpts{Context: ctx})
 	if errors.Is(err, r.ErrEmptyResult) || (err == nil && player.Board != board) {
 		return nil, notFound("player")
 	}
