@@ -38,6 +38,13 @@ type Config struct {
 	TopN int `envconfig:"TOP_N"`
 	// PublishInterval is the listener's coalescing window per board.
 	PublishInterval time.Duration `envconfig:"PUBLISH_INTERVAL"`
+	// HeartbeatInterval is how often the listener records that it is alive,
+	// and how often web checks that record.
+	HeartbeatInterval time.Duration `envconfig:"HEARTBEAT_INTERVAL"`
+	// HeartbeatStaleAfter is how old the listener's last heartbeat may get
+	// before web reports the worker gone (/readyz 503, one log line). The
+	// listener writes it into each heartbeat, so it is the worker's setting.
+	HeartbeatStaleAfter time.Duration `envconfig:"HEARTBEAT_STALE_AFTER"`
 	// KeepAliveInterval is the SSE keep-alive comment interval.
 	KeepAliveInterval time.Duration `envconfig:"KEEPALIVE_INTERVAL"`
 	// MaxStreams caps the live streams (SSE and WebSocket) web holds; 0 means
@@ -78,6 +85,8 @@ func Defaults() Config {
 		EmbeddedDatabase:    "leaderboard",
 		TopN:                5,
 		PublishInterval:     50 * time.Millisecond,
+		HeartbeatInterval:   5 * time.Second,
+		HeartbeatStaleAfter: 15 * time.Second,
 		KeepAliveInterval:   20 * time.Second,
 		MaxStreams:          0,
 		MaxStreamsPerClient: 256,
@@ -158,6 +167,9 @@ func (c Config) validate() error {
 	check(c.Port > 0 && c.Port < 65536, "PORT must be 1-65535, got %d", c.Port)
 	check(c.TopN >= 1 && c.TopN <= 100, "TOP_N must be 1-100, got %d", c.TopN)
 	check(c.PublishInterval >= time.Millisecond, "PUBLISH_INTERVAL must be at least 1ms, got %s", c.PublishInterval)
+	check(c.HeartbeatInterval >= 10*time.Millisecond, "HEARTBEAT_INTERVAL must be at least 10ms, got %s", c.HeartbeatInterval)
+	check(c.HeartbeatStaleAfter > c.HeartbeatInterval, "HEARTBEAT_STALE_AFTER must be longer than HEARTBEAT_INTERVAL (%s), got %s",
+		c.HeartbeatInterval, c.HeartbeatStaleAfter)
 	check(c.KeepAliveInterval >= time.Second, "KEEPALIVE_INTERVAL must be at least 1s, got %s", c.KeepAliveInterval)
 	check(c.MaxStreams >= 0, "MAX_STREAMS must be 0 (from the file limit) or more, got %d", c.MaxStreams)
 	check(c.MaxStreamsPerClient >= 1, "MAX_STREAMS_PER_CLIENT must be at least 1, got %d", c.MaxStreamsPerClient)

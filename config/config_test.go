@@ -11,7 +11,8 @@ import (
 )
 
 func TestLoadDefaults(t *testing.T) {
-	for _, k := range []string{"PORT", "DATABASE_URL", "API_KEYS", "TOP_N", "PUBLISH_INTERVAL", "KEEPALIVE_INTERVAL"} {
+	for _, k := range []string{"PORT", "DATABASE_URL", "API_KEYS", "TOP_N", "PUBLISH_INTERVAL", "KEEPALIVE_INTERVAL",
+		"HEARTBEAT_INTERVAL", "HEARTBEAT_STALE_AFTER"} {
 		t.Setenv(k, "")
 	}
 	c, err := Load()
@@ -20,6 +21,8 @@ func TestLoadDefaults(t *testing.T) {
 	assert.Equal(t, 5, c.TopN)
 	assert.Equal(t, 50*time.Millisecond, c.PublishInterval)
 	assert.Equal(t, 20*time.Second, c.KeepAliveInterval)
+	assert.Equal(t, 5*time.Second, c.HeartbeatInterval)
+	assert.Equal(t, 15*time.Second, c.HeartbeatStaleAfter)
 	assert.True(t, c.Embedded())
 	assert.NoError(t, c.CheckWriteAuth(), "embedded mode may run with open writes")
 }
@@ -31,6 +34,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"TOP_N", "101", "TOP_N must be 1-100"},
 		{"PUBLISH_INTERVAL", "0s", "PUBLISH_INTERVAL must be at least 1ms"},
 		{"KEEPALIVE_INTERVAL", "10ms", "KEEPALIVE_INTERVAL must be at least 1s"},
+		{"HEARTBEAT_INTERVAL", "1ms", "HEARTBEAT_INTERVAL must be at least 10ms"},
+		{"HEARTBEAT_STALE_AFTER", "5s", "HEARTBEAT_STALE_AFTER must be longer than HEARTBEAT_INTERVAL (5s)"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"LOG_FORMAT", "xml", "LOG_FORMAT"},
 	}

@@ -38,9 +38,14 @@ type Config struct {
 	// Workers bounds concurrent recomputes in one round.
 	Workers int
 	// Sink, if set, is sent every board event (GRIP).
-	Sink    Sink
-	Backoff backoff.Policy
-	Logger  *slog.Logger
+	Sink Sink
+	// HeartbeatInterval is how often the listener records that it is alive
+	// (heartbeat models.WorkerHeartbeat), and HeartbeatStaleAfter how old
+	// that record may get before web reports the worker gone.
+	HeartbeatInterval   time.Duration
+	HeartbeatStaleAfter time.Duration
+	Backoff             backoff.Policy
+	Logger              *slog.Logger
 }
 
 // Listener is the running worker.
@@ -52,15 +57,34 @@ type Listener struct {
 	mu    sync.Mutex
 	dirty map[string]struct{}
 	wake  chan struct{}
+
+	// repairing serializes schema repairs: the feed, the publisher and the
+	// heartbeat may find the schema missing at the same moment.
+	repairing sync.Mutex
 }
 
 // Run follows the players changefeed and republishes boards until ctx is
-// done. It survives database outages: it reconnects with backoff and then
-// recomputes every board, since a changefeed drops what happens while it is
-// down.
+// done, and records a heartbeat every HeartbeatInterval. It survives
+// database outages: it reconnects with backoff and then recomputes every
+// board, since a changefeed drops what happens while it is down; and when
+// the database comes back without the schema (it restarted empty), it
+// creates it again.
 func Run(ctx context.Context, store *models.Store, cfg Config) error {
-	if cfg.TopN <= 0 || cfg.Interval <= 0 {
-		return errors.New("dblistener: Config needs TopN and Interval (config.Defaults has them)")
+	l, err := newListener(store, cfg)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { l.publishLoop(ctx) })
+	wg.Go(func() { l.beat(ctx) })
+	l.follow(ctx)
+	wg.Wait()
+	return nil
+}
+
+func newListener(store *models.Store, cfg Config) (*Listener, error) {
+	if cfg.TopN <= 0 || cfg.Interval <= 0 || cfg.HeartbeatInterval <= 0 || cfg.HeartbeatStaleAfter <= 0 {
+		return nil, errors.New("dblistener: Config needs TopN, Interval, HeartbeatInterval and HeartbeatStaleAfter (config.Defaults has them)")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
@@ -71,18 +95,13 @@ func Run(ctx context.Context, store *models.Store, cfg Config) error {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	l := &Listener{
+	return &Listener{
 		store: store,
 		cfg:   cfg,
 		log:   cfg.Logger.With("component", "dblistener"),
 		dirty: map[string]struct{}{},
 		wake:  make(chan struct{}, 1),
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { l.publishLoop(ctx) })
-	l.follow(ctx)
-	wg.Wait()
-	return nil
+	}, nil
 }
 
 // follow keeps a players changefeed open, resyncing after every (re)open.
@@ -93,6 +112,9 @@ func (l *Listener) follow(ctx context.Context) {
 			return
 		}
 		l.log.Warn("players changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
+		if errors.Is(err, models.ErrSchemaMissing) {
+			l.repair(ctx, err)
+		}
 		if l.cfg.Backoff.Sleep(ctx, attempt) != nil {
 			return
 		}
@@ -169,10 +191,13 @@ func (l *Listener) publishLoop(ctx context.Context) {
 			}
 		}
 		last = time.Now()
-		failed := l.round(ctx, l.take())
+		failed, err := l.round(ctx, l.take())
 		if len(failed) == 0 {
 			failures = 0
 			continue
+		}
+		if errors.Is(err, models.ErrSchemaMissing) {
+			l.repair(ctx, err)
 		}
 		// Never dropped for good: failed boards go back in the set and are
 		// retried after a backoff (the database is likely down).
@@ -184,11 +209,13 @@ func (l *Listener) publishLoop(ctx context.Context) {
 	}
 }
 
-// round recomputes boards concurrently and returns those that failed.
-func (l *Listener) round(ctx context.Context, ids []string) []string {
+// round recomputes boards concurrently and returns those that failed, and
+// the errors.
+func (l *Listener) round(ctx context.Context, ids []string) ([]string, error) {
 	var (
 		mu     sync.Mutex
 		failed []string
+		errs   []error
 		wg     sync.WaitGroup
 		sem    = make(chan struct{}, l.cfg.Workers)
 	)
@@ -202,12 +229,13 @@ func (l *Listener) round(ctx context.Context, ids []string) []string {
 				}
 				mu.Lock()
 				failed = append(failed, id)
+				errs = append(errs, err)
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
-	return failed
+	return failed, errors.Join(errs...)
 }
 
 // recompute reads the board's top N and stores it if it changed.
@@ -234,6 +262,50 @@ func (l *Listener) recompute(ctx context.Context, id string) error {
 		}
 	}
 	return nil
+}
+
+// repair creates the schema again after a query found part of it missing
+// (the database restarted empty, a table was dropped). Failures are only
+// logged: whoever found the schema missing retries, and repairs again.
+func (l *Listener) repair(ctx context.Context, cause error) {
+	l.repairing.Lock()
+	defer l.repairing.Unlock()
+	l.log.Warn("the database lacks part of the schema (restarted empty?), creating it again", "err", cause)
+	if err := l.store.Prepare(ctx); err != nil {
+		if ctx.Err() == nil {
+			l.log.Warn("creating the schema failed, will retry", "err", err)
+		}
+		return
+	}
+	l.log.Info("schema created again")
+}
+
+// beat records the listener's heartbeat now and every HeartbeatInterval,
+// so web can tell when no worker runs. A failure is logged once, and its
+// end once.
+func (l *Listener) beat(ctx context.Context) {
+	failing := false
+	for {
+		err := l.store.Heartbeats().Beat(ctx, models.WorkerHeartbeat, l.cfg.HeartbeatStaleAfter)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err == nil && failing:
+			l.log.Info("heartbeat recorded again")
+			failing = false
+		case err != nil:
+			if !failing {
+				l.log.Warn("cannot record heartbeat, will retry", "err", err)
+			}
+			failing = true
+			if errors.Is(err, models.ErrSchemaMissing) {
+				l.repair(ctx, err)
+			}
+		}
+		if backoff.Wait(ctx, l.cfg.HeartbeatInterval) != nil {
+			return
+		}
+	}
 }
 
 // GripSink sends each board event to a GRIP proxy's channel of the same name,

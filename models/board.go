@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
@@ -19,6 +20,25 @@ type Board struct {
 	CreatedAt time.Time `rethinkdb:"created_at"`
 	Top       []Player  `rethinkdb:"top"`
 	Seq       uint64    `rethinkdb:"seq"`
+	// Deleting is set by Delete's first step: from then on the board is
+	// gone for every reader, and no player may be added to it.
+	Deleting bool `rethinkdb:"deleting,omitempty"`
+}
+
+// errNoBoard is raised inside a query when the board is missing or being
+// deleted, so the check and the write are one query. Its text only
+// travels from the database back to the caller.
+const errNoBoard = "leaderboard: no such board"
+
+// liveBoard is true for a board document that exists and is not being
+// deleted.
+func liveBoard(board r.Term) r.Term {
+	return board.Ne(nil).And(board.HasFields("deleting").Not())
+}
+
+// isNoBoard reports whether a query failed on errNoBoard.
+func isNoBoard(err error) bool {
+	return err != nil && strings.Contains(err.Error(), errNoBoard)
 }
 
 // Boards is the boards table.
@@ -41,6 +61,9 @@ func (b *Boards) Get(ctx context.Context, id string) (*Board, error) {
 	}
 	if err != nil {
 		return nil, classify("get board", err)
+	}
+	if board.Deleting {
+		return nil, notFound("board")
 	}
 	return &board, nil
 }
@@ -85,33 +108,44 @@ func (b *Boards) Save(ctx context.Context, board *Board) error {
 }
 
 // Delete removes the board and its players. RethinkDB has no transactions
-// across documents: players go first, so a failure half way leaves an
-// emptied board that a retry finishes, never orphaned players.
+// across documents, so it goes in steps that leave no player behind
+// whatever runs concurrently:
+//
+//  1. mark the board deleting, in one atomic update: from then on it reads
+//     as not found, the listener no longer republishes it, creates and
+//     score-adds are refused, and a create that inserted its player
+//     meanwhile finds the mark when it checks again and removes its player
+//     (Players.Save);
+//  2. delete the board's players;
+//  3. delete the board;
+//  4. delete its players again, in case a create could not clean up after
+//     itself.
+//
+// A failure part way leaves a marked board, invisible to readers, that a
+// retried Delete finishes.
 func (b *Boards) Delete(ctx context.Context, id string) error {
 	if !validID(id) {
 		return notFound("board")
 	}
 	ctx, cancel := b.st.queryContext(ctx)
 	defer cancel()
-	run := r.RunOpts{Context: ctx}
-	var exists bool
-	if err := b.table.Get(id).Ne(nil).ReadOne(&exists, b.st.session, run); err != nil {
-		return classify("delete board", err)
-	}
-	if !exists {
-		return notFound("board")
-	}
-	if _, err := b.st.Players.table.GetAllByIndex(boardIndex, id).Delete().RunWrite(b.st.session, run); err != nil {
-		return classify("delete board's players", err)
-	}
-	res, err := b.table.Get(id).Delete().RunWrite(b.st.session, run)
+	res, err := b.st.write(ctx, "mark board deleting", b.table.Get(id).Update(map[string]any{"deleting": true}))
 	if err != nil {
-		return classify("delete board", err)
+		return err
 	}
-	if res.Deleted == 0 {
+	if res.Skipped > 0 {
 		return notFound("board")
 	}
-	return nil
+	if res.Errors > 0 {
+		return classify("mark board deleting", errors.New(res.FirstError))
+	}
+	if err := b.st.Players.deleteForBoard(ctx, id); err != nil {
+		return err
+	}
+	if _, err := b.st.write(ctx, "delete board", b.table.Get(id).Delete()); err != nil {
+		return err
+	}
+	return b.st.Players.deleteForBoard(ctx, id)
 }
 
 // List returns up to limit boards in id order, starting after the id after
@@ -127,6 +161,7 @@ func (b *Boards) List(ctx context.Context, after string, limit int) ([]Board, er
 	var boards []Board
 	err := b.table.Between(lower, r.MaxVal, r.BetweenOpts{LeftBound: bound}).
 		OrderBy(r.OrderByOpts{Index: "id"}).
+		Filter(func(board r.Term) r.Term { return board.HasFields("deleting").Not() }).
 		Limit(limit).
 		Without("top").
 		ReadAll(&boards, b.st.session, r.RunOpts{Context: ctx})
@@ -139,7 +174,7 @@ func (b *Boards) List(ctx context.Context, after string, limit int) ([]Board, er
 // SaveTop stores top as the board's materialized top N and bumps Seq, in one
 // atomic update, unless top is what the board already has. It returns the
 // board after the write and whether it changed; ErrNotFound if the board is
-// gone.
+// gone or being deleted.
 func (b *Boards) SaveTop(ctx context.Context, id string, top []Player) (*Board, bool, error) {
 	ctx, cancel := b.st.queryContext(ctx)
 	defer cancel()
@@ -147,16 +182,20 @@ func (b *Boards) SaveTop(ctx context.Context, id string, top []Player) (*Board, 
 	for i, p := range top {
 		doc[i] = map[string]any{"id": p.ID, "name": p.Name, "score": p.Score, "rank": p.Rank}
 	}
-	res, err := b.table.Get(id).Update(func(board r.Term) any {
-		return r.Branch(board.Field("top").Default(nil).Eq(doc),
-			map[string]any{},
+	res, err := b.st.write(ctx, "save board top", b.table.Get(id).Update(func(board r.Term) any {
+		return r.Branch(
+			board.HasFields("deleting"), r.Error(errNoBoard),
+			board.Field("top").Default(nil).Eq(doc), map[string]any{},
 			map[string]any{"top": doc, "seq": board.Field("seq").Default(0).Add(1)})
-	}, r.UpdateOpts{ReturnChanges: true}).RunWrite(b.st.session, r.RunOpts{Context: ctx})
+	}, r.UpdateOpts{ReturnChanges: true}))
 	if err != nil {
-		return nil, false, classify("save board top", err)
+		return nil, false, err
 	}
-	if res.Skipped > 0 {
+	if res.Skipped > 0 || isNoBoard(errors.New(res.FirstError)) {
 		return nil, false, notFound("board")
+	}
+	if res.Errors > 0 {
+		return nil, false, classify("save board top", errors.New(res.FirstError))
 	}
 	if res.Unchanged > 0 || len(res.Changes) == 0 {
 		return nil, false, nil

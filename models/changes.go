@@ -96,7 +96,7 @@ func lenientPlayer(doc any) *Player {
 }
 
 // BoardChange is a write to the boards table: Board is the board after it,
-// nil when the board was deleted.
+// nil when the board was deleted or is being deleted.
 type BoardChange struct {
 	ID    string
 	Board *Board
@@ -116,6 +116,9 @@ func (b *Boards) Changes(ctx context.Context) (*Feed[BoardChange], error) {
 		var board Board
 		if err := decode(doc.NewVal, &board); err != nil {
 			return BoardChange{}, err
+		}
+		if board.Deleting {
+			return BoardChange{ID: board.ID}, nil // gone for readers
 		}
 		return BoardChange{ID: board.ID, Board: &board}, nil
 	})

@@ -20,6 +20,11 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrUnavailable: the database cannot be reached or did not answer in time.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrSchemaMissing: the database, a table or an index the service needs
+	// does not exist, e.g. the database restarted empty. Errors of this kind
+	// are ErrUnavailable too: the processes re-create the schema on their
+	// own (Prepare), so a caller should retry shortly.
+	ErrSchemaMissing = errors.New("database schema missing")
 )
 
 // kindError is an error of one kind with a message meant for the caller.
@@ -40,11 +45,15 @@ func notFound(what string) error {
 }
 
 // classify turns a driver error into one of the domain's kinds where it is
-// one: connection trouble and timeouts become ErrUnavailable. Other errors
-// (a query bug, a schema problem) stay as they are and surface as 500s.
+// one: connection trouble and timeouts become ErrUnavailable, a missing
+// database, table or index ErrSchemaMissing (and ErrUnavailable). Other
+// errors (a query bug) stay as they are and surface as 500s.
 func classify(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if isSchemaMissing(err) {
+		return fmt.Errorf("%s: %w: %w: %w", op, ErrUnavailable, ErrSchemaMissing, err)
 	}
 	if isUnavailable(err) {
 		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
@@ -70,9 +79,22 @@ func isUnavailable(err error) bool {
 		return true
 	case errors.As(err, &opErr), errors.As(err, &availErr):
 		// OP_FAILED is the server saying it cannot do it now (a table's
-		// primary is unreachable), except for a missing table or database,
-		// which is a deployment bug that retrying will not fix.
-		return !strings.Contains(err.Error(), "does not exist")
+		// primary is unreachable); a missing table is isSchemaMissing's.
+		return !isSchemaMissing(err)
 	}
 	return false
+}
+
+// isSchemaMissing: the server says a database, table or index does not
+// exist ("Database `lb` does not exist.", "Table `lb.players` does not
+// exist.", "Index `rank` was not found on table `lb.players`."). On a
+// server that lost its data, or while Prepare is re-creating the schema, it
+// is a passing state, not a bug.
+func isSchemaMissing(err error) bool {
+	var opErr r.RQLOpFailedError
+	if !errors.As(err, &opErr) {
+		return false
+	}
+	msg := opErr.Error()
+	return strings.Contains(msg, "does not exist") || strings.Contains(msg, "was not found on table")
 }

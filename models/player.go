@@ -35,7 +35,8 @@ const (
 )
 
 // Get returns the player of board with id, with its rank; ErrNotFound if
-// there is none or it belongs to another board.
+// there is none, it belongs to another board, or its board is gone or being
+// deleted.
 func (p *Players) Get(ctx context.Context, board, id string) (*Player, error) {
 	if !validID(board) || !validID(id) {
 		return nil, notFound("player")
@@ -43,7 +44,9 @@ func (p *Players) Get(ctx context.Context, board, id string) (*Player, error) {
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
 	var player Player
-	err := p.table.Get(id).ReadOne(&player, p.st.session, r.RunOpts{Context: ctx})
+	err := p.st.Boards.table.Get(board).Do(func(b r.Term) any {
+		return r.Branch(liveBoard(b), p.table.Get(id), nil)
+	}).ReadOne(&player, p.st.session, r.RunOpts{Context: ctx})
 	if errors.Is(err, r.ErrEmptyResult) || (err == nil && player.Board != board) {
 		return nil, notFound("player")
 	}
@@ -56,8 +59,15 @@ func (p *Players) Get(ctx context.Context, board, id string) (*Player, error) {
 	return &player, nil
 }
 
-// Save creates the player on its board (which must exist), setting ID and
-// ReachedAt.
+// Save creates the player on its board, which must exist and not be being
+// deleted, setting ID and ReachedAt.
+//
+// RethinkDB cannot insert into players on a condition read from boards
+// atomically, so one query checks the board, inserts, and checks the board
+// again: a Boards.Delete that began between the two checks has marked the
+// board, and the query removes the player it inserted and fails as not
+// found. Either the create is over before the delete began (and the
+// delete's sweep removes the player) or it answers 404.
 func (p *Players) Save(ctx context.Context, player *Player) error {
 	name, err := cleanName("player", player.Name)
 	if err != nil {
@@ -69,17 +79,32 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 	if player.ID != "" {
 		return invalid("players are created without an id")
 	}
-	if _, err := p.st.Boards.Get(ctx, player.Board); err != nil {
-		return err
+	if !validID(player.Board) {
+		return notFound("board")
 	}
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
-	res, err := p.st.write(ctx, "create player", p.table.Insert(map[string]any{
+	boards := p.st.Boards.table
+	insert := p.table.Insert(map[string]any{
 		"board":      player.Board,
 		"name":       name,
 		"score":      player.Score,
 		"reached_at": r.Now().ToEpochTime(),
-	}, r.InsertOpts{ReturnChanges: true}))
+	}, r.InsertOpts{ReturnChanges: true})
+	res, err := p.st.write(ctx, "create player", boards.Get(player.Board).Do(func(board r.Term) any {
+		return r.Branch(liveBoard(board).Not(), r.Error(errNoBoard),
+			insert.Do(func(res r.Term) any {
+				return boards.Get(player.Board).Do(func(board r.Term) any {
+					return r.Branch(res.Field("inserted").Eq(0).Or(liveBoard(board)), res,
+						p.table.Get(res.Field("generated_keys").Nth(0)).Delete().Do(func(r.Term) any {
+							return r.Error(errNoBoard)
+						}))
+				})
+			}))
+	}))
+	if isNoBoard(err) {
+		return notFound("board")
+	}
 	if err != nil {
 		return err
 	}
@@ -90,6 +115,12 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 		return err
 	}
 	return p.rank(ctx, player)
+}
+
+// deleteForBoard deletes every player of board.
+func (p *Players) deleteForBoard(ctx context.Context, board string) error {
+	_, err := p.st.write(ctx, "delete board's players", p.table.GetAllByIndex(boardIndex, board).Delete())
+	return err
 }
 
 // Delete removes the player of board with id.
@@ -114,6 +145,10 @@ func (p *Players) Delete(ctx context.Context, board, id string) error {
 // AddScore adds amount to the player's score in one atomic update that also
 // checks the board and the score's range, and returns the player as that
 // update left it (not a second read, which could include later writes).
+// The same query first checks that the board exists and is not being
+// deleted; that read cannot be part of the player's atomic update without
+// non_atomic, which would lose concurrent adds. A delete that begins
+// between the two only finds an add that its sweep then removes.
 func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) (*Player, error) {
 	if err := checkAmount(amount); err != nil {
 		return nil, err
@@ -128,7 +163,7 @@ func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) 
 	}
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
-	res, err := p.st.write(ctx, "add score", p.table.Get(id).Update(func(row r.Term) any {
+	update := p.table.Get(id).Update(func(row r.Term) any {
 		score := row.Field("score")
 		// Compare before adding: past 2^53 the float64 sum rounds (2^53+1
 		// is 2^53), so a check of the sum could never fire. The bound is
@@ -143,7 +178,13 @@ func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) 
 			outOfRange, r.Error(errScoreRange),
 			map[string]any{"score": score.Add(amount), "reached_at": r.Now().ToEpochTime()},
 		)
-	}, r.UpdateOpts{ReturnChanges: true}))
+	}, r.UpdateOpts{ReturnChanges: true})
+	res, err := p.st.write(ctx, "add score", p.st.Boards.table.Get(board).Do(func(b r.Term) any {
+		return r.Branch(liveBoard(b), update, r.Error(errNoBoard))
+	}))
+	if isNoBoard(err) {
+		return nil, notFound("player")
+	}
 	if err != nil {
 		return nil, err
 	}

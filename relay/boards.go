@@ -20,7 +20,9 @@ import (
 // changed board to the hub and ending the streams of deleted boards. After
 // every (re)connect it re-reads the boards that have subscribers and hands
 // them over again: the hub drops what a subscriber already has (by seq), so
-// only boards that moved while the feed was down reach anyone.
+// only boards that moved while the feed was down reach anyone. When the
+// database comes back without the schema (it restarted empty), it creates
+// it again; the resync then ends the streams of boards that are gone.
 func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger) {
 	log = log.With("component", "relay")
 	for attempt := 0; ; attempt++ {
@@ -29,6 +31,9 @@ func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy ba
 			return
 		}
 		log.Warn("boards changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
+		if errors.Is(err, models.ErrSchemaMissing) {
+			repair(ctx, store, log, err)
+		}
 		if policy.Sleep(ctx, attempt) != nil {
 			return
 		}
@@ -70,4 +75,17 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 		}
 		hub.Broadcast(event.Board(change.Board))
 	}
+}
+
+// repair creates the schema again after the feed found part of it missing.
+// A failure is only logged: the next reconnect finds it missing again.
+func repair(ctx context.Context, store *models.Store, log *slog.Logger, cause error) {
+	log.Warn("the database lacks part of the schema (restarted empty?), creating it again", "err", cause)
+	if err := store.Prepare(ctx); err != nil {
+		if ctx.Err() == nil {
+			log.Warn("creating the schema failed, will retry", "err", err)
+		}
+		return
+	}
+	log.Info("schema created again")
 }

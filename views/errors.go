@@ -15,6 +15,8 @@ import (
 // errorBody is every error response: {"error": "<human sentence>"}.
 type errorBody struct {
 	Error string `json:"error"`
+	// Problems lists what keeps the service from being ready (/readyz).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // badRequest is a client mistake found by the HTTP layer itself.
@@ -33,13 +35,19 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, msg := http.StatusInternalServerError, "internal error"
+	var problems []string
 	var he *echo.HTTPError
+	var nr *notReadyError
 	switch {
+	case errors.As(err, &nr):
+		status, msg, problems = http.StatusServiceUnavailable, nr.Error(), nr.problems
+		c.Response().Header().Set("Retry-After", retryAfterSeconds)
 	case errors.Is(err, models.ErrNotFound):
 		status, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, models.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
 	case errors.Is(err, models.ErrUnavailable):
+		// ErrSchemaMissing included: the processes re-create the schema.
 		status, msg = http.StatusServiceUnavailable, "the database is unavailable, try again shortly"
 		c.Response().Header().Set("Retry-After", retryAfterSeconds)
 	case errors.Is(err, connlimit.ErrTooManyFromClient):
@@ -68,7 +76,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	// Only our own failures are errors: a client's mistake, or a limit it
 	// ran into, must not let anyone fill the error log.
 	level := s.log.Debug
+	// An unready service is /readyz's answer, not a failure: the worker
+	// watcher logs its transitions.
 	switch {
+	case nr != nil:
 	case status == http.StatusInternalServerError:
 		level = s.log.Error
 	case errors.Is(err, models.ErrUnavailable):
@@ -76,15 +87,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	level("request failed", "method", c.Request().Method, "path", c.Request().URL.Path,
 		"status", status, "err", err)
-	if err := writeError(c, status, msg); err != nil {
+	if err := writeError(c, status, errorBody{Error: msg, Problems: problems}); err != nil {
 		s.log.Debug("write error response", "err", err)
 	}
 }
 
 // writeError sends {"error": msg}; for HEAD, the same status and headers
 // (Content-Type, Content-Length) with no body.
-func writeError(c echo.Context, status int, msg string) error {
-	body, err := json.Marshal(errorBody{Error: msg})
+func writeError(c echo.Context, status int, e errorBody) error {
+	body, err := json.Marshal(e)
 	if err != nil {
 		return err // a string always marshals
 	}

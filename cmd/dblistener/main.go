@@ -55,11 +55,13 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	if err := store.EnsureSchema(ctx); err != nil {
+	if err := store.Prepare(ctx); err != nil {
 		return err
 	}
-	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil)
+	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil,
+		"heartbeat_interval", cfg.HeartbeatInterval)
 	return dblistener.Run(ctx, store, dblistener.Config{
 		TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Logger: log,
+		HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
 	})
 }

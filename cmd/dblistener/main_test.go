@@ -19,12 +19,10 @@ import (
 // republishing a board after a write made directly to the database.
 func TestWorkerRepublishesBoards(t *testing.T) {
 	db := minirethink.RunT(t)
-	cfg := config.Config{
-		DatabaseURL:     "rethinkdb://" + db.Addr() + "/leaderboard",
-		TopN:            3,
-		PublishInterval: 10 * time.Millisecond,
-		QueryTimeout:    5 * time.Second,
-	}
+	cfg := config.Defaults()
+	cfg.DatabaseURL = "rethinkdb://" + db.Addr() + "/leaderboard"
+	cfg.TopN = 3
+	cfg.PublishInterval = 10 * time.Millisecond
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)

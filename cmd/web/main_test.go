@@ -95,18 +95,13 @@ func testConfig(t *testing.T) config.Config {
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	require.NoError(t, l.Close())
-	return config.Config{
-		Port:              port,
-		EmbeddedDatabase:  "leaderboard",
-		TopN:              5,
-		PublishInterval:   10 * time.Millisecond,
-		KeepAliveInterval: 20 * time.Second,
-		QueryTimeout:      5 * time.Second,
-		RequestTimeout:    5 * time.Second,
-		ShutdownTimeout:   5 * time.Second,
-		LogLevel:          slog.LevelInfo.String(),
-		LogFormat:         "text",
-	}
+	cfg := config.Defaults()
+	cfg.Port = port
+	cfg.PublishInterval = 10 * time.Millisecond
+	cfg.RequestTimeout = 5 * time.Second
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.LogFormat = "text"
+	return cfg
 }
 
 func getJSON(t *testing.T, url string, v any) {

@@ -1,6 +1,6 @@
 // Package app wires the web process: the database (DATABASE_URL, or the
 // embedded server), its schema, the listener (embedded mode only), the relay,
-// the SSE hub and the HTTP API. cmd/web and the tests start the very same
+// the worker's heartbeat watcher, the SSE hub and the HTTP API. cmd/web and the tests start the very same
 // App, so what the tests exercise is what runs.
 package app
 
@@ -102,7 +102,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.Store.EnsureSchema(ctx); err != nil {
+	if err := a.Store.Prepare(ctx); err != nil {
 		return nil, err
 	}
 
@@ -123,9 +123,20 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		}
 		lcfg := dblistener.Config{
 			TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Backoff: o.Backoff, Logger: log,
+			HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
 		}
-		a.bg.Go(func() { _ = dblistener.Run(bg, a.Store, lcfg) })
+		// The in-process listener beats before the API answers, so /readyz
+		// never reports a worker that is only starting.
+		if err := a.Store.Heartbeats().Beat(ctx, models.WorkerHeartbeat, cfg.HeartbeatStaleAfter); err != nil {
+			return nil, err
+		}
+		a.bg.Go(func() {
+			if err := dblistener.Run(bg, a.Store, lcfg); err != nil {
+				log.Error("listener stopped: streams will not move", "err", err)
+			}
+		})
 	}
+	a.bg.Go(func() { watchWorker(bg, a.Store, cfg.HeartbeatInterval, log) })
 
 	a.Hub = ssehub.New(ssehub.Config{
 		KeepAlive:    cfg.KeepAliveInterval,

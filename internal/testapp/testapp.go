@@ -139,7 +139,8 @@ func (a *App) Session(t testing.TB) *r.Session {
 	return session
 }
 
-// OpenStore connects to the database at conn and ensures the schema.
+// OpenStore connects to the database at conn and ensures the schema
+// (Prepare).
 func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -147,7 +148,7 @@ func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	store, err := models.Open(ctx, conn, models.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	require.NoError(t, store.EnsureSchema(ctx))
+	require.NoError(t, store.Prepare(ctx))
 	return store
 }
 
