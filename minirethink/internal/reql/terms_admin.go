@@ -21,26 +21,26 @@ import (
 // and tables and indexes are ready as soon as they exist, so wait,
 // index_wait and sync answer at once.
 
-func init() {
-	register(ql2.Term_DB_CREATE, termDef{fn: dbCreateTerm, minArgs: 1, maxArgs: 1, writes: true})
-	register(ql2.Term_DB_DROP, termDef{fn: dbDropTerm, minArgs: 1, maxArgs: 1, writes: true})
-	register(ql2.Term_DB_LIST, termDef{fn: dbListTerm})
-	register(ql2.Term_TABLE_CREATE, termDef{fn: tableCreateTerm, minArgs: 1, maxArgs: 2,
+func adminTerms(reg termTable) {
+	reg.add(ql2.Term_DB_CREATE, termDef{fn: dbCreateTerm, minArgs: 1, maxArgs: 1, writes: true})
+	reg.add(ql2.Term_DB_DROP, termDef{fn: dbDropTerm, minArgs: 1, maxArgs: 1, writes: true})
+	reg.add(ql2.Term_DB_LIST, termDef{fn: dbListTerm})
+	reg.add(ql2.Term_TABLE_CREATE, termDef{fn: tableCreateTerm, minArgs: 1, maxArgs: 2,
 		opts: []string{"primary_key", "shards", "replicas", "nonvoting_replica_tags",
 			"primary_replica_tag", "durability"},
 		writes: true})
-	register(ql2.Term_TABLE_DROP, termDef{fn: tableDropTerm, minArgs: 1, maxArgs: 2, writes: true})
-	register(ql2.Term_TABLE_LIST, termDef{fn: tableListTerm, maxArgs: 1})
-	register(ql2.Term_INDEX_CREATE, termDef{fn: indexCreateTerm, minArgs: 2, maxArgs: 3,
+	reg.add(ql2.Term_TABLE_DROP, termDef{fn: tableDropTerm, minArgs: 1, maxArgs: 2, writes: true})
+	reg.add(ql2.Term_TABLE_LIST, termDef{fn: tableListTerm, maxArgs: 1})
+	reg.add(ql2.Term_INDEX_CREATE, termDef{fn: indexCreateTerm, minArgs: 2, maxArgs: 3,
 		opts: []string{"multi", "geo"}, writes: true})
-	register(ql2.Term_INDEX_DROP, termDef{fn: indexDropTerm, minArgs: 2, maxArgs: 2, writes: true})
-	register(ql2.Term_INDEX_LIST, termDef{fn: indexListTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_INDEX_RENAME, termDef{fn: indexRenameTerm, minArgs: 3, maxArgs: 3,
+	reg.add(ql2.Term_INDEX_DROP, termDef{fn: indexDropTerm, minArgs: 2, maxArgs: 2, writes: true})
+	reg.add(ql2.Term_INDEX_LIST, termDef{fn: indexListTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_INDEX_RENAME, termDef{fn: indexRenameTerm, minArgs: 3, maxArgs: 3,
 		opts: []string{"overwrite"}, writes: true})
-	register(ql2.Term_INDEX_STATUS, termDef{fn: indexStatusTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_INDEX_WAIT, termDef{fn: indexStatusTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_WAIT, termDef{fn: waitTerm, maxArgs: 1, opts: []string{"timeout", "wait_for"}})
-	register(ql2.Term_SYNC, termDef{fn: syncTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_INDEX_STATUS, termDef{fn: indexStatusTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_INDEX_WAIT, termDef{fn: indexStatusTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_WAIT, termDef{fn: waitTerm, maxArgs: 1, opts: []string{"timeout", "wait_for"}})
+	reg.add(ql2.Term_SYNC, termDef{fn: syncTerm, minArgs: 1, maxArgs: 1})
 	// config, status, reconfigure, rebalance and grant stay unregistered:
 	// their answers are selections of the system tables, which the
 	// embedded server does not have, so check() refuses them by name.

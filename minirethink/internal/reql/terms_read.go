@@ -27,24 +27,24 @@ import (
 // only as far as it is read. Arrays stay arrays and are computed at once,
 // as RethinkDB turns such "arrays in disguise" back into arrays.
 
-func init() {
-	register(ql2.Term_MINVAL, termDef{fn: minvalTerm})
-	register(ql2.Term_MAXVAL, termDef{fn: maxvalTerm})
-	register(ql2.Term_ASC, termDef{fn: orderDirectionTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_DESC, termDef{fn: orderDirectionTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_GET_ALL, termDef{fn: getAllTerm, minArgs: 1, maxArgs: -1, opts: []string{"index"}})
+func readTerms(reg termTable) {
+	reg.add(ql2.Term_MINVAL, termDef{fn: minvalTerm})
+	reg.add(ql2.Term_MAXVAL, termDef{fn: maxvalTerm})
+	reg.add(ql2.Term_ASC, termDef{fn: orderDirectionTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_DESC, termDef{fn: orderDirectionTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_GET_ALL, termDef{fn: getAllTerm, minArgs: 1, maxArgs: -1, opts: []string{"index"}})
 	betweenOpts := []string{"index", "left_bound", "right_bound"}
-	register(ql2.Term_BETWEEN, termDef{fn: betweenTerm, minArgs: 3, maxArgs: 3, opts: betweenOpts})
-	register(ql2.Term_BETWEEN_DEPRECATED, termDef{fn: betweenDeprecatedTerm, minArgs: 3, maxArgs: 3, opts: betweenOpts})
-	register(ql2.Term_ORDER_BY, termDef{fn: orderByTerm, minArgs: 1, maxArgs: -1, opts: []string{"index"}})
-	register(ql2.Term_LIMIT, termDef{fn: limitTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_SKIP, termDef{fn: skipTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_SLICE, termDef{fn: sliceTerm, minArgs: 2, maxArgs: 3, opts: []string{"left_bound", "right_bound"}})
-	register(ql2.Term_NTH, termDef{fn: nthTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_COUNT, termDef{fn: countTerm, minArgs: 1, maxArgs: 2})
-	register(ql2.Term_IS_EMPTY, termDef{fn: isEmptyTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_FILTER, termDef{fn: filterTerm, minArgs: 2, maxArgs: 2, opts: []string{"default"}})
-	register(ql2.Term_MAP, termDef{fn: mapTerm, minArgs: 2, maxArgs: -1})
+	reg.add(ql2.Term_BETWEEN, termDef{fn: betweenTerm, minArgs: 3, maxArgs: 3, opts: betweenOpts})
+	reg.add(ql2.Term_BETWEEN_DEPRECATED, termDef{fn: betweenDeprecatedTerm, minArgs: 3, maxArgs: 3, opts: betweenOpts})
+	reg.add(ql2.Term_ORDER_BY, termDef{fn: orderByTerm, minArgs: 1, maxArgs: -1, opts: []string{"index"}})
+	reg.add(ql2.Term_LIMIT, termDef{fn: limitTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_SKIP, termDef{fn: skipTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_SLICE, termDef{fn: sliceTerm, minArgs: 2, maxArgs: 3, opts: []string{"left_bound", "right_bound"}})
+	reg.add(ql2.Term_NTH, termDef{fn: nthTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_COUNT, termDef{fn: countTerm, minArgs: 1, maxArgs: 2})
+	reg.add(ql2.Term_IS_EMPTY, termDef{fn: isEmptyTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_FILTER, termDef{fn: filterTerm, minArgs: 2, maxArgs: 2, opts: []string{"default"}})
+	reg.add(ql2.Term_MAP, termDef{fn: mapTerm, minArgs: 2, maxArgs: -1})
 }
 
 // ---------------------------------------------------------------------------
