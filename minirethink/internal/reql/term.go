@@ -353,14 +353,19 @@ var terms termTable
 
 func init() {
 	terms = newTermTable(
-		coreTerms,  // terms_core.go: arrays, objects, functions, variables, do
-		exprTerms,  // terms_expr.go: comparisons, logic, branch, error, default, ...
-		mathTerms,  // terms_math.go: arithmetic
-		docTerms,   // terms_doc.go: fields, pluck, merge, ...
-		readTerms,  // terms_read.go: selections, ordering, slicing, count, filter, map
-		writeTerms, // terms_write.go: insert, update, replace, delete
-		adminTerms, // terms_admin.go: databases, tables, indexes
-		feedTerms,  // feed.go: changes
+		coreTerms,      // terms_core.go: arrays, objects, functions, variables, do
+		exprTerms,      // terms_expr.go: comparisons, logic, branch, error, default, ...
+		mathTerms,      // terms_math.go: arithmetic
+		docTerms,       // terms_doc.go: fields, pluck, merge, ...
+		readTerms,      // terms_read.go: sequences, index ranges, r.minval, r.maxval
+		selectTerms,    // terms_select.go: get_all, between
+		orderTerms,     // terms_order.go: order_by, asc, desc
+		sliceTerms,     // terms_slice.go: limit, skip, slice, nth
+		aggregateTerms, // terms_aggregate.go: count, is_empty
+		transformTerms, // terms_transform.go: filter, map
+		writeTerms,     // terms_write.go: insert, update, replace, delete
+		adminTerms,     // terms_admin.go: databases, tables, indexes
+		feedTerms,      // feed.go: changes
 	)
 }
 
