@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/minirethink/internal/reql"
@@ -40,6 +39,7 @@ type Server struct {
 	engine reql.Engine
 	users  *wire.Users
 	cfg    wire.Config
+	clock  *clock
 
 	mu     sync.Mutex
 	addr   string
@@ -56,6 +56,7 @@ type options struct {
 	logger       *slog.Logger
 	maxQuerySize int
 	name         string
+	clock        func() time.Time
 	engine       reql.Engine // tests of the protocol substitute a stub
 }
 
@@ -85,9 +86,18 @@ func Run(opts ...Option) (*Server, error) {
 	return StartAddr("127.0.0.1:0", opts...)
 }
 
+// Tester is the part of *testing.T (or testing.TB) that RunT needs, as in
+// miniredis: the package does not import testing, so a program linking it
+// does not link the test framework.
+type Tester interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // RunT starts a server on a random loopback port, fails the test if it
 // cannot, and closes it when the test ends.
-func RunT(t testing.TB, opts ...Option) *Server {
+func RunT(t Tester, opts ...Option) *Server {
 	t.Helper()
 	s, err := Run(opts...)
 	if err != nil {
@@ -107,15 +117,18 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 	if o.password != "" {
 		users.Set("admin", o.password)
 	}
+	clk := newClock(o.clock)
 	engine := o.engine
 	if engine == nil {
 		m := reql.New()
 		m.ServerName = o.name // table configurations name the server too
+		m.Now = clk.Now
 		engine = m
 	}
 	s := &Server{
 		engine: engine,
 		users:  users,
+		clock:  clk,
 		cfg: wire.Config{
 			Users:        users,
 			ServerID:     wire.NewUUID(),
