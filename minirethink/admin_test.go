@@ -193,8 +193,9 @@ func TestEnsureSchema(t *testing.T) {
 		var statuses []map[string]any
 		require.NoError(t, players.IndexStatus("rank").ReadAll(&statuses, admin))
 		require.Len(t, statuses, 1)
-		assert.Regexp(t, `^indexCreate\('rank', function\((var\d+)\) \{ return r\.expr\(\[var\d+\.getField\("board"\), `+
-			`var\d+\.getField\("score"\), r\.mul\(var\d+\.getField\("reached_at"\), -1\)\]\); \}\)$`, statuses[0]["query"])
+		// Real RethinkDB 2.4.4 lays the function out at 80 columns: this
+		// is the "rank" sample of testdata/index-status-query-2.4.4.txt.
+		assert.Equal(t, sameVariable(t, indexQuerySamples(t)["rank"]), sameVariable(t, statuses[0]["query"].(string)))
 	})
 }
 

@@ -9,9 +9,11 @@ import (
 )
 
 // jsIndexFunction renders an index function as index_status's "query"
-// shows it: RethinkDB's print_js_function, "function(var1) { return
-// <body>; }", with the body rendered by its JavaScript pretty-printer
-// (pprint/js_pprint.cc), which this follows term for term:
+// shows it, as RethinkDB 2.4.4 does (reql_func_t::print_js_function in
+// rdb_protocol/func.cc): "function(var1) { return <body>; }", the body laid
+// out by the pretty printer at 80 columns (pprint.go) from the document
+// that RethinkDB's JavaScript printer (pprint/js_pprint.cc) makes of it,
+// which this follows term for term:
 //   - a field is var1.getField("f") (GET_FIELD, also what index_create(name)
 //     makes: _var19.getField("f")) or var1("f") (BRACKET);
 //   - terms that chain in JavaScript are chained on their first argument
@@ -20,20 +22,33 @@ import (
 //     on r: r.mul(x, -1), r.add(a, b), r.branch(c, a, b);
 //   - arrays and objects at the top are r.expr([...]) and r.object("k", v),
 //     inside them [...] and {"k": v}; numbers print as C++'s to_string;
-//     strings are quoted without escaping, as RethinkDB does.
+//     strings are quoted without escaping, as RethinkDB does;
+//   - a nested function is "function (var2) {", a line break, "return
+//     ...;", a line break and "}", always (unconditional breaks).
 //
-// Differences: RethinkDB lays the text out for a width and breaks lines in
-// long bodies and nested functions; this prints one line, nested functions
-// as "function (var2) { return ...; }". Optional arguments print in key
-// order (RethinkDB: the order they arrived in).
+// Only the body is laid out, from column 0: what precedes it on the line
+// ("indexCreate('name', function(var1) { return ") does not count towards
+// the 80 columns, and continuation lines are indented from the body's
+// start. A body that fits in 80 columns stays on one line; an array that
+// does not breaks after each element's comma, its elements indented under
+// the first.
+//
+// Differences: optional arguments and object keys print in key order
+// (RethinkDB: the order they arrived in, which for the Go driver, which
+// sends JSON objects with sorted keys, is the same). RethinkDB prints a
+// function with captured variables as "non-printable function (captured
+// scope not empty)"; index functions have none here.
 func jsIndexFunction(f *funcVal) string {
 	vars := make([]string, len(f.params))
 	for i, p := range f.params {
 		vars[i] = jsVarName(p)
 	}
 	p := &jsPrinter{prependOK: true}
-	return "function(" + strings.Join(vars, ", ") + ") { return " + p.visit(f.body) + "; }"
+	return "function(" + strings.Join(vars, ", ") + ") { return " + ppPrint(jsWidth, p.visit(f.body)) + "; }"
 }
+
+// jsWidth is the width print_js_function lays the body out for.
+const jsWidth = 80
 
 // jsPrinter is js_pretty_printer_t: inRExpr is set inside r.expr (where
 // datums need no wrapping); prependOK is cleared while rendering the head
@@ -49,20 +64,30 @@ type jsPrinter struct {
 // neither does this.
 const jsMaxDepth = 15
 
-func (p *jsPrinter) visit(t *Term) string {
+// The printer's fixed pieces.
+var (
+	jsLParen         = ppText("(")
+	jsRParen         = ppText(")")
+	jsJustDot        = ppText(".")
+	jsCommaLinebreak = ppCat(ppText(","), ppCond{small: " "})
+)
+
+func (p *jsPrinter) visit(t *Term) ppDoc {
 	old := p.inRExpr
 	p.depth++
 	if p.depth > jsMaxDepth {
-		return "..."
+		return ppText("...")
 	}
-	var doc string
+	var doc ppDoc
 	switch t.Type {
 	case ql2.Term_DATUM:
-		doc = jsDatum(t.Datum)
+		doc = p.datum(t.Datum)
 		if !p.inRExpr {
 			doc = p.rExpr(doc)
 		}
 	case ql2.Term_FUNCALL:
+		// JavaScript users expect .do in suffix position when there is
+		// one argument.
 		if len(t.Args) == 2 {
 			doc = p.chain(t)
 		} else {
@@ -84,9 +109,9 @@ func (p *jsPrinter) visit(t *Term) string {
 	case ql2.Term_FUNC:
 		doc = p.function(t)
 	case ql2.Term_VAR:
-		doc = jsVarOf(t)
+		doc = ppText(jsVarOf(t))
 	case ql2.Term_IMPLICIT_VAR:
-		doc = p.rDot("row")
+		doc = p.rDot(ppText("row"))
 	default:
 		switch {
 		case jsChains(t):
@@ -94,7 +119,7 @@ func (p *jsPrinter) visit(t *Term) string {
 		case jsUsesParens(t):
 			doc = p.call(t)
 		default:
-			doc = p.rDot(jsTermName(t))
+			doc = p.rDot(ppText(jsTermName(t)))
 		}
 	}
 	p.inRExpr = old
@@ -102,112 +127,129 @@ func (p *jsPrinter) visit(t *Term) string {
 	return doc
 }
 
-func (p *jsPrinter) rDot(doc string) string {
+// rDot is prepend_r_dot: "r" and a nest of "." and doc.
+func (p *jsPrinter) rDot(doc ppDoc) ppDoc {
 	if !p.prependOK {
 		return doc
 	}
-	return "r." + doc
+	return ppCat(ppText("r"), ppNestOf(jsJustDot, doc))
 }
 
-func (p *jsPrinter) rExpr(doc string) string { return p.rDot("expr(" + doc + ")") }
+func jsWrapParens(doc ppDoc) ppDoc { return ppCat(jsLParen, ppNest{child: doc}, jsRParen) }
 
-func (p *jsPrinter) array(t *Term) string {
+func (p *jsPrinter) rExpr(doc ppDoc) ppDoc {
+	return p.rDot(ppCat(ppText("expr"), jsWrapParens(doc)))
+}
+
+func (p *jsPrinter) array(t *Term) ppDoc {
 	old := p.inRExpr
 	p.inRExpr = true
-	items := make([]string, len(t.Args))
+	var items ppConcat
 	for i, a := range t.Args {
-		items[i] = p.visit(a)
+		if i > 0 {
+			items = append(items, jsCommaLinebreak)
+		}
+		items = append(items, p.visit(a))
 	}
 	p.inRExpr = old
-	return "[" + strings.Join(items, ", ") + "]"
+	return ppCat(ppText("["), ppNest{child: items}, ppText("]"))
 }
 
 // naturalObject is a MAKE_OBJ as a JavaScript object literal.
-func (p *jsPrinter) naturalObject(t *Term) string {
-	return p.objectLiteral(t, func(k string) string { return k })
-}
-
-func (p *jsPrinter) wrappedObject(t *Term) string {
-	items := make([]string, 0, 2*len(t.Opts))
-	for _, k := range sortedKeys(t.Opts) {
-		items = append(items, `"`+k+`"`, p.visit(t.Opts[k]))
+func (p *jsPrinter) naturalObject(t *Term) ppDoc {
+	var items ppConcat
+	for i, k := range sortedKeys(t.Opts) {
+		if i > 0 {
+			items = append(items, jsCommaLinebreak)
+		}
+		items = append(items, ppNestOf(ppText(`"`+k+`":`), ppCondLinebreak, p.visit(t.Opts[k])))
 	}
-	return p.rDot("object(" + strings.Join(items, ", ") + ")")
+	return ppCat(ppText("{"), ppNest{child: items}, ppText("}"))
 }
 
-// optargs are a term's optional arguments, their names as the JavaScript
-// driver spells them.
-func (p *jsPrinter) optargs(t *Term) string { return p.objectLiteral(t, jsName) }
-
-// objectLiteral is t's optional arguments as {"key": value, ...}, in key
-// order, each key spelled by key.
-func (p *jsPrinter) objectLiteral(t *Term, key func(string) string) string {
-	items := make([]string, 0, len(t.Opts))
-	for _, k := range sortedKeys(t.Opts) {
-		items = append(items, `"`+key(k)+`": `+p.visit(t.Opts[k]))
+// wrappedObject is a MAKE_OBJ as r.object("key", value, ...).
+func (p *jsPrinter) wrappedObject(t *Term) ppDoc {
+	var items ppConcat
+	for i, k := range sortedKeys(t.Opts) {
+		if i > 0 {
+			items = append(items, jsCommaLinebreak)
+		}
+		items = append(items, ppText(`"`+k+`"`), jsCommaLinebreak, p.visit(t.Opts[k]))
 	}
-	return "{" + strings.Join(items, ", ") + "}"
+	return p.rDot(ppCat(ppText("object"), jsWrapParens(ppNest{child: items})))
 }
 
-// chain renders a term whose first argument it is called on, and that
-// argument's own chain: a.b(x).c(y). The pieces are collected outermost
-// first and reversed, as string_dots_together does.
-func (p *jsPrinter) chain(t *Term) string {
-	var stack []string
-	rWrap := false
+// optargs are a term's optional arguments, {"name": value, ...}, their
+// names as the JavaScript driver spells them (render_optargs).
+func (p *jsPrinter) optargs(t *Term) ppDoc {
+	var items ppConcat
+	for i, k := range sortedKeys(t.Opts) {
+		if i > 0 {
+			items = append(items, jsCommaLinebreak)
+		}
+		items = append(items, ppNestOf(ppText(`"`+jsName(k)+`":`), ppCondLinebreak, p.visit(t.Opts[k])))
+	}
+	return ppCat(ppText("{"), ppNest{child: items}, ppText("}"))
+}
+
+// chain renders a term called on its first argument, and that argument's
+// own chain: a.b(x).c(y) (string_dots_together). The pieces are collected
+// outermost first and reversed.
+func (p *jsPrinter) chain(t *Term) ppDoc {
+	var stack []ppDoc
+	lastIsDot, rWrap := false, false
 	v := t
 	for v != nil && jsChains(v) {
-		v = p.link(v, &stack, &rWrap)
+		v = p.link(v, &stack, &lastIsDot, &rWrap)
 	}
-	rest := jsReverse(stack)
 	switch {
 	case v == nil:
 		if rWrap {
-			return p.rDot(rest)
+			return p.rDot(jsReverse(stack, false))
 		}
-		return rest
+		return jsReverse(stack, false)
 	case jsUsesRDot(v):
 		old := p.prependOK
 		p.prependOK = false
 		head := p.visit(v)
 		p.prependOK = old
-		return p.rDot(head + rest)
+		return p.rDot(ppCat(head, jsReverse(stack, false)))
 	default:
-		return p.visit(v) + rest
+		return ppNestOf(p.visit(v), jsReverse(stack, lastIsDot))
 	}
 }
 
-// link pushes one term of a chain (reversed) and returns the term it is
-// called on, nil when the chain starts here.
-func (p *jsPrinter) link(v *Term, stack *[]string, rWrap *bool) *Term {
-	push := func(s ...string) { *stack = append(*stack, s...) }
+// link pushes one term of a chain, reversed, and returns the term it is
+// called on, nil when the chain starts here (visit_stringing).
+func (p *jsPrinter) link(v *Term, stack *[]ppDoc, lastIsDot, rWrap *bool) *Term {
+	push := func(d ...ppDoc) { *stack = append(*stack, d...) }
 	old := p.inRExpr
 	switch v.Type {
 	case ql2.Term_BRACKET:
-		push(")")
+		push(jsRParen)
 		p.inRExpr = true
 		if len(v.Opts) > 0 {
-			push(p.optargs(v), " ", ",")
+			push(p.optargs(v), ppCondLinebreak, ppText(","))
 		}
 		push(p.visit(v.Args[1]))
 		p.inRExpr = old
-		push("(")
-		*rWrap = false
+		push(jsLParen)
+		*lastIsDot, *rWrap = false, false
 		return v.Args[0]
 	case ql2.Term_FUNCALL:
-		push(")")
+		push(jsRParen)
 		p.inRExpr = true
-		push(p.visit(v.Args[0]))
+		push(ppNest{child: p.visit(v.Args[0])})
 		p.inRExpr = old
-		push("(", "do", ".")
-		*rWrap = true
+		push(jsLParen, ppText("do"), ppDotLinebreak)
+		*lastIsDot, *rWrap = true, true
 		return v.Args[1]
 	case ql2.Term_IMPLICIT_VAR:
-		push("row")
-		*rWrap = true
+		push(ppText("row"))
+		*lastIsDot, *rWrap = false, true
 		return nil
 	}
-	push(")")
+	push(jsRParen)
 	p.inRExpr = true
 	trailingComma := false
 	if len(v.Opts) > 0 {
@@ -217,91 +259,126 @@ func (p *jsPrinter) link(v *Term, stack *[]string, rWrap *bool) *Term {
 	switch len(v.Args) {
 	case 0:
 		p.inRExpr = old
-		push("(", jsTermName(v))
-		*rWrap = jsUsesRDot(v)
+		push(jsLParen, ppText(jsTermName(v)))
+		*lastIsDot, *rWrap = false, jsUsesRDot(v)
 		return nil
 	case 1:
 		p.inRExpr = old
-		push("(", jsTermName(v), ".")
-		*rWrap = jsUsesRDot(v)
+		push(jsLParen, ppText(jsTermName(v)), ppDotLinebreak)
+		*lastIsDot, *rWrap = true, jsUsesRDot(v)
 		return v.Args[0]
 	}
-	var args []string
+	var args []ppDoc
 	for i := len(v.Args) - 1; i > 0; i-- {
 		if len(args) > 0 {
-			args = append(args, ", ")
+			args = append(args, jsCommaLinebreak)
 		}
 		args = append(args, p.visit(v.Args[i]))
 	}
 	if trailingComma {
-		push(", ")
+		push(jsCommaLinebreak)
 	}
-	push(jsReverse(args))
+	push(ppNest{child: jsReverse(args, false)})
 	p.inRExpr = old
-	push("(", jsTermName(v), ".")
-	*rWrap = jsUsesRDot(v)
+	push(jsLParen, ppText(jsTermName(v)), ppDotLinebreak)
+	*lastIsDot, *rWrap = true, jsUsesRDot(v)
 	return v.Args[0]
 }
 
-func jsReverse(pieces []string) string {
-	var b strings.Builder
-	for i := len(pieces) - 1; i >= 0; i-- {
-		b.WriteString(pieces[i])
+// jsReverse is the stack in reading order. With lastIsDot the chain's
+// first dot is a plain one, so that the nest starts after it.
+func jsReverse(stack []ppDoc, lastIsDot bool) ppDoc {
+	out := make(ppConcat, 0, len(stack))
+	for i := len(stack) - 1; i >= 0; i-- {
+		d := stack[i]
+		if lastIsDot && i == len(stack)-1 {
+			d = jsJustDot
+		}
+		out = append(out, d)
 	}
-	return b.String()
+	return out
 }
 
 // toplevelFuncall is r.do with other than one argument. Its missing comma
 // after the function and trailing one after the arguments are RethinkDB's.
-func (p *jsPrinter) toplevelFuncall(t *Term) string {
+func (p *jsPrinter) toplevelFuncall(t *Term) ppDoc {
 	old := p.inRExpr
 	p.inRExpr = true
-	var args []string
-	for _, a := range t.Args[1:] {
+	var args ppConcat
+	for i, a := range t.Args[1:] {
+		if i > 0 {
+			args = append(args, jsCommaLinebreak)
+		}
 		args = append(args, p.visit(a))
 	}
-	p.inRExpr = old
-	tail := strings.Join(args, ", ")
 	if len(args) > 0 {
-		tail += ", "
+		args = append(args, jsCommaLinebreak)
 	}
-	return p.rDot("do(" + p.visit(t.Args[0]) + tail + ")")
+	p.inRExpr = old
+	return p.rDot(ppCat(ppText("do"), jsLParen, p.visit(t.Args[0]), ppNest{child: args}, jsRParen))
 }
 
-// call is r.name(args..., {optargs}).
-func (p *jsPrinter) call(t *Term) string {
+// call is name(args..., {optargs}), on r unless the term is a variable or
+// a datum (standard_funcall).
+func (p *jsPrinter) call(t *Term) ppDoc {
 	old := p.inRExpr
 	p.inRExpr = true
-	args := make([]string, 0, len(t.Args)+1)
-	for _, a := range t.Args {
+	var args ppConcat
+	for i, a := range t.Args {
+		if i > 0 {
+			args = append(args, jsCommaLinebreak)
+		}
 		args = append(args, p.visit(a))
 	}
 	if len(t.Opts) > 0 {
+		if len(args) > 0 {
+			args = append(args, jsCommaLinebreak)
+		}
 		args = append(args, p.optargs(t))
 	}
+	doc := ppCat(ppText(jsTermName(t)), jsWrapParens(args))
 	p.inRExpr = old
-	doc := jsTermName(t) + "(" + strings.Join(args, ", ") + ")"
 	if jsUsesRDot(t) {
 		return p.rDot(doc)
 	}
-	return doc
+	return ppNest{child: doc}
 }
 
-func (p *jsPrinter) function(t *Term) string {
-	var vars []string
-	if len(t.Args) == 2 && t.Args[0].Type == ql2.Term_MAKE_ARRAY {
-		for _, a := range t.Args[0].Args {
-			vars = append(vars, jsVarName(a.Datum))
+// function is a nested function (to_js_func): "function (var2) {", a line
+// break, "return body;", a line break, "}".
+func (p *jsPrinter) function(t *Term) ppDoc {
+	if len(t.Args) != 2 {
+		return ppText("...")
+	}
+	var arglist ppDoc
+	if params := t.Args[0]; params.Type == ql2.Term_MAKE_ARRAY {
+		var vars ppConcat
+		for i, a := range params.Args {
+			if i > 0 {
+				vars = append(vars, jsCommaLinebreak)
+			}
+			vars = append(vars, ppText(jsVarName(a.Datum)))
 		}
+		arglist = ppCat(jsLParen, ppNest{child: vars}, jsRParen)
+	} else if list, ok := params.Datum.([]any); ok && params.Type == ql2.Term_DATUM {
+		var vars ppConcat
+		for i, a := range list {
+			if i > 0 {
+				vars = append(vars, jsCommaLinebreak)
+			}
+			vars = append(vars, ppText(jsVarName(a)))
+		}
+		arglist = ppCat(jsLParen, ppNest{child: vars}, jsRParen)
+	} else {
+		arglist = p.visit(params)
 	}
 	old := p.inRExpr
 	p.inRExpr = false
-	body := "..."
-	if len(t.Args) == 2 {
-		body = p.visit(t.Args[1])
-	}
+	body := ppCat(ppText("return"), ppText(" "), ppNest{child: p.visit(t.Args[1])}, ppText(";"))
 	p.inRExpr = old
-	return "function (" + strings.Join(vars, ", ") + ") { return " + body + "; }"
+	return ppNestOf(ppText("func"),
+		ppNestOf(ppText("tion"), ppText(" "), arglist, ppText(" "), ppText("{"), ppBreak{}, body),
+		ppBreak{}, ppText("}"))
 }
 
 func jsVarOf(t *Term) string {
@@ -311,53 +388,74 @@ func jsVarOf(t *Term) string {
 	return "var"
 }
 
-// jsVarName is pprint's print_var: variables the server makes are
-// negative and print as _varN.
+// jsVarName is pprint's print_var of lrint(n): variables the server makes
+// are negative and print as _varN.
 func jsVarName(v any) string {
 	n, _ := v.(float64)
-	i := int64(math.RoundToEven(n))
+	i := jsLrint(n)
 	if i < 0 {
 		return "_var" + strconv.FormatInt(-i, 10)
 	}
 	return "var" + strconv.FormatInt(i, 10)
 }
 
-// jsDatum is to_js_datum.
-func jsDatum(v any) string {
+// jsLrint is C's lrint: the nearest integer, ties to even; out of range
+// it is what x86-64 gives, the smallest int64.
+func jsLrint(x float64) int64 {
+	r := math.RoundToEven(x)
+	if r >= -(1<<63) && r < 1<<63 {
+		return int64(r)
+	}
+	return math.MinInt64
+}
+
+// datum is to_js_datum.
+func (p *jsPrinter) datum(v any) ppDoc {
 	switch x := v.(type) {
 	case nil:
-		return "null"
+		return ppText("null")
 	case bool:
-		return strconv.FormatBool(x)
+		return ppText(strconv.FormatBool(x))
 	case float64:
 		if x == math.Trunc(x) {
-			return strconv.FormatFloat(x, 'f', 0, 64)
+			return ppText(strconv.FormatInt(jsLrint(x), 10))
 		}
-		return strconv.FormatFloat(x, 'f', 6, 64)
+		return ppText(strconv.FormatFloat(x, 'f', 6, 64)) // std::to_string
 	case string:
-		return `"` + x + `"`
-	case []any:
-		items := make([]string, len(x))
-		for i, e := range x {
-			items[i] = jsDatum(e)
+		// %s of c_str(): the string ends at a NUL.
+		if i := strings.IndexByte(x, 0); i >= 0 {
+			x = x[:i]
 		}
-		return "[" + strings.Join(items, ", ") + "]"
+		return ppText(`"` + x + `"`)
+	case []any:
+		var items ppConcat
+		for i, e := range x {
+			if i > 0 {
+				items = append(items, jsCommaLinebreak)
+			}
+			items = append(items, p.datum(e))
+		}
+		return ppCat(ppText("["), ppNest{child: items}, ppText("]"))
 	case map[string]any:
 		if rank(x) == rankBinary {
 			data, _ := x["data"].(string)
-			return "Buffer(" + data + ", 'base64')"
+			return ppCat(ppText("Buffer"), jsLParen, ppNestOf(ppText(data), jsCommaLinebreak, ppText("'base64'")), jsRParen)
 		}
-		items := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
-			items = append(items, `"`+k+`": `+jsDatum(x[k]))
+		items := ppConcat{ppText("{")}
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				items = append(items, jsCommaLinebreak)
+			}
+			items = append(items, ppNestOf(ppText(`"`+k+`":`), ppCondLinebreak, p.datum(x[k])))
 		}
-		return "{" + strings.Join(items, ", ") + "}"
+		items = append(items, ppText("}"))
+		return ppNest{child: items}
 	case minVal:
-		return "r.minval"
+		return p.rDot(ppText("minval"))
 	case maxVal:
-		return "r.maxval"
+		return p.rDot(ppText("maxval"))
 	}
-	return "?"
+	return ppText("?")
 }
 
 // jsName is to_js_name: GET_FIELD is getField.

@@ -16,8 +16,10 @@ func TestJSIndexFunction(t *testing.T) {
 	}{
 		{"transcript compound", boardScoreFunc,
 			`function(var1) { return r.expr([var1.getField("board"), var1.getField("score")]); }`},
-		{"the service's rank index", `[69,[[2,[3]],[2,[[31,[[10,[3]],"board"]],[31,[[10,[3]],"score"]],[26,[[31,[[10,[3]],"reached_at"]],-1]]]]]]`,
-			`function(var3) { return r.expr([var3.getField("board"), var3.getField("score"), r.mul(var3.getField("reached_at"), -1)]); }`},
+		{"the service's rank index: 96 columns, broken after each element", `[69,[[2,[3]],[2,[[31,[[10,[3]],"board"]],[31,[[10,[3]],"score"]],[26,[[31,[[10,[3]],"reached_at"]],-1]]]]]]`,
+			"function(var3) { return r.expr([var3.getField(\"board\"),\n" +
+				"        var3.getField(\"score\"),\n" +
+				"        r.mul(var3.getField(\"reached_at\"), -1)]); }"},
 		{"field of index_create(name)", `[69,[[2,[-19]],[31,[[10,[-19]],"board"]]]]`,
 			`function(_var19) { return _var19.getField("board"); }`},
 		{"bracket", `[69,[[2,[1]],[170,[[10,[1]],"board"]]]]`,
@@ -33,7 +35,11 @@ func TestJSIndexFunction(t *testing.T) {
 		{"object in an array", `[69,[[2,[1]],[2,[{"a":null}]]]]`,
 			`function(var1) { return r.expr([{"a": null}]); }`},
 		{"do with one argument", `[69,[[2,[1]],[64,[[69,[[2,[2]],[10,[2]]]],[10,[1]]]]]]`,
-			`function(var1) { return var1.do(function (var2) { return var2; }); }`},
+			// to_js_func's line breaks are unconditional: "return" is
+			// indented under "tion", "}" under "func".
+			"function(var1) { return var1.do(function (var2) {\n" +
+				"            return var2;\n" +
+				"        }); }"},
 		{"chain on a call", `[69,[[2,[1]],[31,[[24,[1,2]],"a"]]]]`,
 			`function(var1) { return r.add(1, 2).getField("a"); }`},
 		{"branch", `[69,[[2,[1]],[65,[[17,[[10,[1]],1]],"a","b"]]]]`,
