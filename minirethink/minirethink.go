@@ -57,7 +57,32 @@ type options struct {
 	maxQuerySize int
 	name         string
 	clock        func() time.Time
+	createRace   time.Duration
 	engine       reql.Engine // tests of the protocol substitute a stub
+}
+
+// CreateRaceWindow is how long, with WithUnserializedCreates, a new table
+// or database stays unseen by other creations of the same name.
+const CreateRaceWindow = time.Second
+
+// WithUnserializedCreates reproduces a failure mode of a real RethinkDB 2.4:
+// table_create and db_create are not serialized across clients, so two
+// clients creating one name at the same moment both succeed and make two
+// tables (or databases) of that name. Every later query naming it then
+// fails with RethinkDB's OP_FAILED error "Table `db.t` is ambiguous; there
+// are multiple tables with that name." ("Database `d` is ambiguous; there
+// are multiple databases with that name."), until all but one are dropped
+// (or renamed) by id through r.db("rethinkdb").table("table_config") or
+// table("db_config"): .get(id).delete().
+//
+// Here a creation does not see a table or database of the same name made
+// less than CreateRaceWindow (one second) ago, so creations within that
+// window of each other, concurrent or not, make duplicates; an older one
+// still makes the creation fail with "already exists". Without this
+// option creations are serialized (the second fails), as tests expect by
+// default.
+func WithUnserializedCreates() Option {
+	return func(o *options) { o.createRace = CreateRaceWindow }
 }
 
 // WithPassword sets the admin password (default: none, as on a fresh RethinkDB).
@@ -123,6 +148,7 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 		m := reql.New()
 		m.ServerName = o.name // table configurations name the server too
 		m.Now = clk.Now
+		m.CreateRaceWindow = o.createRace
 		engine = m
 	}
 	s := &Server{

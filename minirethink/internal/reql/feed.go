@@ -109,6 +109,9 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tb := selectionTable(v); tb != nil && tb.system != "" {
+		return nil, errSystemTableOp("changes", tb)
+	}
 	var f *changeFeed
 	switch x := v.(type) {
 	case *tableVal:

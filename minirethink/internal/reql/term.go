@@ -719,15 +719,18 @@ func (ec *evalCtx) tableArg(t *Term) (*Table, error) {
 // lookupTable finds db.table, with RethinkDB's messages when missing.
 func (m *Memory) lookupTable(dbName, name string) (*Table, error) {
 	if dbName == systemDB {
-		return nil, errSystemDB()
+		return m.systemTable(name)
 	}
-	d, ok := m.dbs[dbName]
-	if !ok {
-		return nil, ErrOpFailed("Database `%s` does not exist.", dbName)
+	d, err := m.adminDatabase(dbName)
+	if err != nil {
+		return nil, err
 	}
 	t, ok := d.tables[name]
 	if !ok {
 		return nil, ErrOpFailed("Table `%s.%s` does not exist.", dbName, name)
+	}
+	if len(d.dupTables[name]) > 0 {
+		return nil, errAmbiguousTable(dbName, name)
 	}
 	return t, nil
 }

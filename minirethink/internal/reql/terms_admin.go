@@ -47,12 +47,12 @@ func adminTerms(reg termTable) {
 }
 
 // systemDB is the database every RethinkDB server has, holding the system
-// tables (users, table_config, ...). It is listed and can be named, but its
-// tables are not implemented.
+// tables (users, table_config, ...). It is listed and can be named; of its
+// tables, table_config and db_config are implemented (system_tables.go).
 const systemDB = "rethinkdb"
 
 func errSystemDB() *Error {
-	return ErrUnsupported("The system database `rethinkdb` (its tables `users`, `table_config`, `server_status`, ...)")
+	return ErrUnsupported("table_list of the system database `rethinkdb`")
 }
 
 // errSpecialDB is RethinkDB's refusal of schema changes in the system
@@ -74,6 +74,9 @@ func (m *Memory) adminDatabase(name string) (*database, error) {
 	d, ok := m.dbs[name]
 	if !ok {
 		return nil, ErrOpFailed("Database `%s` does not exist.", name)
+	}
+	if len(m.dupDBs[name]) > 0 {
+		return nil, errAmbiguousDB(name)
 	}
 	return d, nil
 }
@@ -136,11 +139,16 @@ func dbCreateTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, exists := ec.m.dbs[name]; exists || name == systemDB {
+	if name == systemDB {
 		return nil, ErrOpFailed("Database `%s` already exists.", name)
 	}
-	d := &database{id: newUUID(), name: name, tables: map[string]*Table{}}
-	ec.m.dbs[name] = d
+	for _, other := range ec.m.databasesNamed(name) {
+		if ec.m.settled(other.created) {
+			return nil, ErrOpFailed("Database `%s` already exists.", name)
+		}
+	}
+	d := newDatabase(name)
+	ec.m.addDatabase(d)
 	return map[string]any{
 		"dbs_created":    1.0,
 		"config_changes": configChange(nil, dbConfig(d)),
@@ -159,13 +167,10 @@ func dbDropTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	delete(ec.m.dbs, name)
-	for _, tb := range d.tables {
-		tb.drop()
-	}
+	dropped := ec.m.dropDatabase(d)
 	return map[string]any{
 		"dbs_dropped":    1.0,
-		"tables_dropped": float64(len(d.tables)),
+		"tables_dropped": float64(dropped),
 		"config_changes": configChange(dbConfig(d), nil),
 	}, nil
 }
@@ -378,8 +383,10 @@ func tableCreateTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, exists := d.tables[name]; exists {
-		return nil, ErrOpFailed("Table `%s.%s` already exists.", dbName, name)
+	for _, other := range d.tablesNamed(name) {
+		if ec.m.settled(other.created) {
+			return nil, ErrOpFailed("Table `%s.%s` already exists.", dbName, name)
+		}
 	}
 	if err := cfg.place(); err != nil {
 		return nil, err
@@ -389,7 +396,7 @@ func tableCreateTerm(ec *evalCtx, t *Term) (any, error) {
 	if cfg.durability == "soft" {
 		tb.durability = "soft"
 	}
-	d.tables[name] = tb
+	d.addTable(tb)
 	return map[string]any{
 		"tables_created": 1.0,
 		"config_changes": configChange(nil, ec.m.tableConfig(tb)),
@@ -446,8 +453,7 @@ func tableDropTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, err
 	}
 	cfg := ec.m.tableConfig(tb)
-	delete(tb.db.tables, name)
-	tb.drop()
+	ec.m.dropTable(tb)
 	return map[string]any{
 		"tables_dropped": 1.0,
 		"config_changes": configChange(cfg, nil),
@@ -515,8 +521,12 @@ func waitTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 	}
 	if !isDB {
-		if _, ok := target.(*tableVal); !ok {
+		tv, ok := target.(*tableVal)
+		if !ok {
 			return nil, valueTypeError("TABLE", target)
+		}
+		if tv.t.system != "" {
+			return nil, errSystemTableOp("wait", tv.t)
 		}
 		return map[string]any{"ready": 1.0}, nil
 	}
@@ -527,11 +537,11 @@ func waitTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"ready": float64(len(db.tables))}, nil
+	return map[string]any{"ready": float64(db.numTables())}, nil
 }
 
 func syncTerm(ec *evalCtx, t *Term) (any, error) {
-	if _, err := ec.tableArg(t.Args[0]); err != nil {
+	if _, err := ec.dataTableArg(t.Args[0], "sync"); err != nil {
 		return nil, err
 	}
 	return map[string]any{"synced": 1.0}, nil
@@ -545,7 +555,7 @@ func syncTerm(ec *evalCtx, t *Term) (any, error) {
 const sindexCreateVar = -19
 
 func indexCreateTerm(ec *evalCtx, t *Term) (any, error) {
-	tb, err := ec.tableArg(t.Args[0])
+	tb, err := ec.dataTableArg(t.Args[0], "index_create")
 	if err != nil {
 		return nil, err
 	}
@@ -660,7 +670,7 @@ func funcTerm(f *funcVal) *Term {
 }
 
 func indexDropTerm(ec *evalCtx, t *Term) (any, error) {
-	tb, err := ec.tableArg(t.Args[0])
+	tb, err := ec.dataTableArg(t.Args[0], "index_drop")
 	if err != nil {
 		return nil, err
 	}
@@ -677,7 +687,7 @@ func indexDropTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 func indexListTerm(ec *evalCtx, t *Term) (any, error) {
-	tb, err := ec.tableArg(t.Args[0])
+	tb, err := ec.dataTableArg(t.Args[0], "index_list")
 	if err != nil {
 		return nil, err
 	}
@@ -685,7 +695,7 @@ func indexListTerm(ec *evalCtx, t *Term) (any, error) {
 }
 
 func indexRenameTerm(ec *evalCtx, t *Term) (any, error) {
-	tb, err := ec.tableArg(t.Args[0])
+	tb, err := ec.dataTableArg(t.Args[0], "index_rename")
 	if err != nil {
 		return nil, err
 	}
@@ -729,7 +739,7 @@ func indexRenameTerm(ec *evalCtx, t *Term) (any, error) {
 // indexStatusTerm is index_status and index_wait: every index is ready as
 // soon as index_create returns, so waiting is reading the status.
 func indexStatusTerm(ec *evalCtx, t *Term) (any, error) {
-	tb, err := ec.tableArg(t.Args[0])
+	tb, err := ec.dataTableArg(t.Args[0], "index_status and index_wait")
 	if err != nil {
 		return nil, err
 	}

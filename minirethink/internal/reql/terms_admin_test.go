@@ -273,9 +273,10 @@ func TestAdminErrors(t *testing.T) {
 		{"index_rename onto the primary key", `[156,[` + wirePlayers + `,"board_score","id"]]`, logic,
 			"Index name conflict: `id` is the name of the primary key."},
 		{"system table", `[15,[[14,["rethinkdb"]],"users"]]`, logic, unsupported(
-			"The system database `rethinkdb` (its tables `users`, `table_config`, `server_status`, ...)")},
-		{"system table through the default database", `[62,[[14,["rethinkdb"]]]]`, logic, unsupported(
-			"The system database `rethinkdb` (its tables `users`, `table_config`, `server_status`, ...)")},
+			"The system table `rethinkdb.users` (of the system tables, only `table_config` and `db_config` are)")},
+		{"no such system table", `[15,[[14,["rethinkdb"]],"nope"]]`, failed, "Table `rethinkdb.nope` does not exist."},
+		{"table_list of the system database", `[62,[[14,["rethinkdb"]]]]`, logic, unsupported(
+			"table_list of the system database `rethinkdb`")},
 		{"wait without a target", `[177,[]]`, logic, "`wait` can only be called on a table or database."},
 		{"wait on the system database", `[177,[[14,["rethinkdb"]]]]`, failed,
 			"Database `rethinkdb` is special; the system tables in it are always available and don't need to be waited on."},

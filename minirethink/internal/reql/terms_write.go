@@ -247,6 +247,16 @@ func (ec *evalCtx) replaceDoc(t *Table, s *writeStats, pk any, old map[string]an
 		newDoc = o
 	}
 	changed := !(old == nil && newDoc == nil) && (old == nil || newDoc == nil || !Equal(old, newDoc))
+	if changed && t.system != "" {
+		msg, err := ec.m.writeSystemRow(t, old, newDoc)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			s.fail(old, msg)
+			return nil
+		}
+	}
 	switch {
 	case old == nil && newDoc == nil:
 		s.skipped++
