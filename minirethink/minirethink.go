@@ -55,6 +55,8 @@ type options struct {
 	password     string
 	logger       *slog.Logger
 	maxQuerySize int
+	queryMemory  int64
+	handshake    time.Duration
 	name         string
 	clock        func() time.Time
 	createRace   time.Duration
@@ -98,6 +100,23 @@ func WithLogger(l *slog.Logger) Option {
 // WithMaxQuerySize bounds the size of one query's JSON (default 64 MiB).
 func WithMaxQuerySize(n int) Option {
 	return func(o *options) { o.maxQuerySize = n }
+}
+
+// WithQueryMemory bounds the bytes held for incoming queries across all
+// connections together (default: no bound beyond WithMaxQuerySize per
+// query), so that many clients sending large queries at once cannot run
+// the process out of memory: a query that does not fit waits for others to
+// finish (up to 10 seconds), then is refused with a RESOURCE_LIMIT error,
+// and the connection goes on; one larger than the whole budget is refused
+// like a too-large query.
+func WithQueryMemory(bytes int64) Option {
+	return func(o *options) { o.queryMemory = bytes }
+}
+
+// WithHandshakeTimeout closes connections that have not finished the
+// handshake (authenticated) within d (default 10 seconds).
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(o *options) { o.handshake = d }
 }
 
 // WithName sets the server name reported by SERVER_INFO and in table
@@ -156,11 +175,13 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 		users:  users,
 		clock:  clk,
 		cfg: wire.Config{
-			Users:        users,
-			ServerID:     wire.NewUUID(),
-			ServerName:   o.name,
-			MaxQuerySize: o.maxQuerySize,
-			Logger:       o.logger,
+			Users:            users,
+			ServerID:         wire.NewUUID(),
+			ServerName:       o.name,
+			MaxQuerySize:     o.maxQuerySize,
+			QueryMemory:      o.queryMemory,
+			HandshakeTimeout: o.handshake,
+			Logger:           o.logger,
 		},
 	}
 	s.cfg.Engine = s.engine
