@@ -6,10 +6,13 @@ import (
 	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
 )
 
-// Reads: selecting (get_all, between, filter), ordering (order_by, asc,
-// desc) and slicing (limit, skip, slice, nth) sequences, and count,
-// is_empty and map, as RethinkDB 2.4 does them (src/rdb_protocol/terms/
-// seq.cc, sort.cc, arr.cc, db_table.cc, val.cc).
+// Reads, as RethinkDB 2.4 does them (src/rdb_protocol/terms/seq.cc,
+// sort.cc, arr.cc, db_table.cc, val.cc): this file has what they share,
+// sequences in and out and walks of index ranges, and r.minval and
+// r.maxval; the terms are in terms_select.go (get_all, between),
+// terms_order.go (order_by, asc, desc), terms_slice.go (limit, skip, slice,
+// nth), terms_aggregate.go (count, is_empty) and terms_transform.go
+// (filter, map).
 //
 // Values keep what RethinkDB keeps: a between or an order_by({index}) of a
 // table is a TABLE_SLICE (a streamVal whose rng is the index range), which
