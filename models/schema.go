@@ -252,17 +252,26 @@ type duplicates struct {
 	// sameDB narrows config's rows to the table's database; nil for
 	// databases.
 	sameDB func(row r.Term) r.Term
-	// isEmpty is whether the one now called name holds nothing.
+	// isEmpty is whether the one now called name holds nothing; it
+	// fails with "does not exist" when none is called name.
 	isEmpty func(name string) r.Term
+	// prepare, when set, makes the one called name countable by isEmpty.
+	prepare func(ctx context.Context, st *Store, name string) error
 }
 
 func dbDuplicates(db string) duplicates {
 	return duplicates{
-		what:   "database " + db,
-		name:   db,
-		config: r.DB("rethinkdb").Table("db_config"),
+		prepare: resolveTablesIn,
+		what:    "database " + db,
+		name:    db,
+		config:  r.DB("rethinkdb").Table("db_config"),
+		// A database holds data when one of its tables does: one that
+		// only has the empty tables a racing EnsureSchema made in it is
+		// empty.
 		isEmpty: func(name string) r.Term {
-			return r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"db": name}).IsEmpty()
+			return r.DB(name).TableList().Filter(func(table r.Term) r.Term {
+				return r.DB(name).Table(table).IsEmpty().Not()
+			}).IsEmpty()
 		},
 	}
 }
@@ -277,6 +286,26 @@ func tableDuplicates(db, table string) duplicates {
 			return r.DB(db).Table(name).IsEmpty()
 		},
 	}
+}
+
+// resolveTablesIn resolves the duplicate tables of database db (one set
+// aside), so that its tables can be counted.
+func resolveTablesIn(ctx context.Context, st *Store, db string) error {
+	var names []string
+	err := r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"db": db}).Field("name").
+		ReadAll(&names, st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return classify("list the tables of "+db, err)
+	}
+	seen := map[string]int{}
+	for _, name := range names {
+		if seen[name]++; seen[name] == 2 {
+			if err := st.resolveDuplicates(ctx, tableDuplicates(db, name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // setAside is the name a duplicate goes by while duplicates are resolved:
@@ -295,12 +324,13 @@ func (d duplicates) rows() r.Term {
 }
 
 // rename gives the one with id a new name through its system table row.
-func (st *Store) rename(ctx context.Context, d duplicates, id, name string) error {
+// It is gone (another process dropped it) when the row is.
+func (st *Store) rename(ctx context.Context, d duplicates, id, name string) (gone bool, err error) {
 	res, err := d.config.Get(id).Update(map[string]any{"name": name}).RunWrite(st.session, r.RunOpts{Context: ctx})
 	if err == nil && res.Errors > 0 {
 		err = errors.New(res.FirstError)
 	}
-	return err
+	return err == nil && res.Skipped > 0, err
 }
 
 // resolveDuplicates leaves one table (or database) of d's name when racing
@@ -326,19 +356,36 @@ func (st *Store) resolveDuplicates(ctx context.Context, d duplicates) error {
 		return nil
 	}
 	ids := make([]string, 0, len(rows))
+	var named []any // those still called d.name
 	for _, row := range rows {
 		id, _ := row["id"].(string)
-		if row["name"] != d.setAside(id) {
-			if err := st.rename(ctx, d, id, d.setAside(id)); err != nil {
-				return classify("set aside a duplicate of "+d.what, err)
-			}
-		}
 		ids = append(ids, id)
+		if row["name"] == d.name {
+			named = append(named, id)
+		}
 	}
 	sort.Strings(ids)
+	// All at once, so that the name never leads to just one of them, into
+	// which another process would create or write.
+	if len(named) > 0 {
+		res, err := d.config.GetAll(named...).Update(func(row r.Term) any {
+			return map[string]any{"name": r.Add(d.name+"_", row.Field("id"))}
+		}).RunWrite(st.session, run)
+		if err == nil && res.Errors > 0 {
+			err = errors.New(res.FirstError)
+		}
+		if err != nil {
+			return classify("set aside the duplicates of "+d.what, err)
+		}
+	}
 
 	var present, withData []string
 	for _, id := range ids {
+		if d.prepare != nil {
+			if err := d.prepare(ctx, st, d.setAside(id)); err != nil {
+				return err
+			}
+		}
 		var empty bool
 		err := d.isEmpty(d.setAside(id)).ReadOne(&empty, st.session, run)
 		if err != nil && strings.Contains(err.Error(), "does not exist") {
@@ -369,12 +416,17 @@ func (st *Store) resolveDuplicates(ctx context.Context, d duplicates) error {
 			return classify("drop an empty duplicate of "+d.what, err)
 		}
 	}
-	if err := st.rename(ctx, d, keep, d.name); err != nil {
+	gone, err := st.rename(ctx, d, keep, d.name)
+	if err != nil {
 		if alreadyExists(err) {
 			// Yet another creator made the name meanwhile: a new duplicate.
 			return fmt.Errorf("%s: %w", d.what, errCreatedAgain)
 		}
 		return classify("give "+d.what+" its name back", err)
+	}
+	if gone {
+		// Another process, deciding from what it saw earlier, dropped it.
+		return fmt.Errorf("%s: %w", d.what, errCreatedAgain)
 	}
 	if len(withData) > 1 {
 		var others []string
@@ -387,9 +439,9 @@ func (st *Store) resolveDuplicates(ctx context.Context, d duplicates) error {
 	return nil
 }
 
-// errCreatedAgain: a name being resolved was created once more; resolving
-// starts over.
-var errCreatedAgain = errors.New("created again while its duplicates were resolved")
+// errCreatedAgain: while a name's duplicates were resolved it was created
+// once more, or the one kept went; resolving starts over.
+var errCreatedAgain = errors.New("changed by another process while its duplicates were resolved")
 
 // isRacing reports the errors of racing creators: RethinkDB's for a name
 // made twice, a name missing for a moment while another process resolves
