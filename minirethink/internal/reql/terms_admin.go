@@ -51,7 +51,7 @@ func adminTerms(reg termTable) {
 // tables, table_config and db_config are implemented (system_tables.go).
 const systemDB = "rethinkdb"
 
-func errSystemDB() *Error {
+func errSystemTableList() *Error {
 	return ErrUnsupported("table_list of the system database `rethinkdb`")
 }
 
@@ -471,7 +471,7 @@ func tableListTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, err
 	}
 	if dbName == systemDB {
-		return nil, errSystemDB()
+		return nil, errSystemTableList()
 	}
 	d, err := ec.m.adminDatabase(dbName)
 	if err != nil {
