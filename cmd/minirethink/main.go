@@ -56,6 +56,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		"bytes held for incoming queries across all connections; a query that does not fit waits, then is refused")
 	handshakeTimeout := fs.Duration("handshake-timeout", defaultHandshakeTimeout,
 		"close connections that have not authenticated within this time")
+	unserialized := fs.Bool("unserialized-creates", false,
+		"table_create and db_create race as on a real RethinkDB 2.4: creations of one name within a second make duplicates")
 	debug := fs.Bool("debug", false, "log every connection")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,13 +74,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	srv, err := minirethink.StartAddr(*addr,
+	opts := []minirethink.Option{
 		minirethink.WithPassword(*password),
 		minirethink.WithLogger(log),
 		minirethink.WithMaxQuerySize(*maxQuery),
 		minirethink.WithQueryMemory(*queryMemory),
 		minirethink.WithHandshakeTimeout(*handshakeTimeout),
-	)
+	}
+	if *unserialized {
+		opts = append(opts, minirethink.WithUnserializedCreates())
+	}
+	srv, err := minirethink.StartAddr(*addr, opts...)
 	if err != nil {
 		return err
 	}
@@ -87,7 +93,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		warnNoPassword(stderr, log, srv.Addr())
 	}
 	log.Info("minirethink: listening", "addr", srv.Addr(), "password", *password != "",
-		"max_query_size", *maxQuery, "query_memory", *queryMemory, "handshake_timeout", *handshakeTimeout)
+		"max_query_size", *maxQuery, "query_memory", *queryMemory, "handshake_timeout", *handshakeTimeout,
+		"unserialized_creates", *unserialized)
 	if ready != nil {
 		ready(srv.Addr())
 	}

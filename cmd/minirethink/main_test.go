@@ -143,3 +143,19 @@ func TestQueryMemoryFlag(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "greater than maximum (4096).")
 }
+
+// TestUnserializedCreatesFlag: with the flag, two creations of one table
+// both succeed and the name is ambiguous, as on a real RethinkDB 2.4.
+func TestUnserializedCreatesFlag(t *testing.T) {
+	addr, _ := startMain(t, "-unserialized-creates")
+	s, err := r.Connect(r.ConnectOpts{Address: addr})
+	require.NoError(t, err)
+	defer s.Close()
+	for range 2 {
+		_, err := r.DB("test").TableCreate("players").RunWrite(s)
+		require.NoError(t, err)
+	}
+	_, err = r.DB("test").Table("players").Count().Run(s)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Table `test.players` is ambiguous; there are multiple tables with that name.")
+}
