@@ -193,8 +193,9 @@ func TestEnsureSchema(t *testing.T) {
 		var statuses []map[string]any
 		require.NoError(t, players.IndexStatus("rank").ReadAll(&statuses, admin))
 		require.Len(t, statuses, 1)
-		assert.Regexp(t, `^indexCreate\('rank', function\((var\d+)\) \{ return r\.expr\(\[var\d+\.getField\("board"\), `+
-			`var\d+\.getField\("score"\), r\.mul\(var\d+\.getField\("reached_at"\), -1\)\]\); \}\)$`, statuses[0]["query"])
+		// Real RethinkDB 2.4.4 lays the function out at 80 columns: this
+		// is the "rank" sample of testdata/index-status-query-2.4.4.txt.
+		assert.Equal(t, sameVariable(t, indexQuerySamples(t)["rank"]), sameVariable(t, statuses[0]["query"].(string)))
 	})
 }
 
@@ -209,7 +210,8 @@ func TestSystemDatabase(t *testing.T) {
 		requireOpFailed(t, err, "Database `rethinkdb` is special; you can't create new tables in it.")
 	})
 
-	// The system tables themselves are not implemented, and say so.
+	// The system tables other than table_config and db_config are not
+	// implemented, and say so.
 	srv := RunT(t)
 	s, err := r.Connect(r.ConnectOpts{Address: srv.Addr()})
 	require.NoError(t, err)
@@ -217,7 +219,7 @@ func TestSystemDatabase(t *testing.T) {
 	_, err = r.DB("rethinkdb").Table("users").Run(s)
 	var logic r.RQLQueryLogicError
 	require.ErrorAs(t, err, &logic)
-	assert.Contains(t, err.Error(), "The system database `rethinkdb`")
+	assert.Contains(t, err.Error(), "The system table `rethinkdb.users`")
 	assert.Contains(t, err.Error(), "is not supported by the embedded RethinkDB-compatible server (minirethink).")
 }
 

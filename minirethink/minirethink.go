@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/minirethink/internal/reql"
@@ -40,6 +39,7 @@ type Server struct {
 	engine reql.Engine
 	users  *wire.Users
 	cfg    wire.Config
+	clock  *clock
 
 	mu     sync.Mutex
 	addr   string
@@ -55,8 +55,36 @@ type options struct {
 	password     string
 	logger       *slog.Logger
 	maxQuerySize int
+	queryMemory  int64
+	handshake    time.Duration
 	name         string
+	clock        func() time.Time
+	createRace   time.Duration
 	engine       reql.Engine // tests of the protocol substitute a stub
+}
+
+// CreateRaceWindow is how long, with WithUnserializedCreates, a new table
+// or database stays unseen by other creations of the same name.
+const CreateRaceWindow = time.Second
+
+// WithUnserializedCreates reproduces a failure mode of a real RethinkDB 2.4:
+// table_create and db_create are not serialized across clients, so two
+// clients creating one name at the same moment both succeed and make two
+// tables (or databases) of that name. Every later query naming it then
+// fails with RethinkDB's OP_FAILED error "Table `db.t` is ambiguous; there
+// are multiple tables with that name." ("Database `d` is ambiguous; there
+// are multiple databases with that name."), until all but one are dropped
+// (or renamed) by id through r.db("rethinkdb").table("table_config") or
+// table("db_config"): .get(id).delete().
+//
+// Here a creation does not see a table or database of the same name made
+// less than CreateRaceWindow (one second) ago, so creations within that
+// window of each other, concurrent or not, make duplicates; an older one
+// still makes the creation fail with "already exists". Without this
+// option creations are serialized (the second fails), as tests expect by
+// default.
+func WithUnserializedCreates() Option {
+	return func(o *options) { o.createRace = CreateRaceWindow }
 }
 
 // WithPassword sets the admin password (default: none, as on a fresh RethinkDB).
@@ -74,6 +102,23 @@ func WithMaxQuerySize(n int) Option {
 	return func(o *options) { o.maxQuerySize = n }
 }
 
+// WithQueryMemory bounds the bytes held for incoming queries across all
+// connections together (default: no bound beyond WithMaxQuerySize per
+// query), so that many clients sending large queries at once cannot run
+// the process out of memory: a query that does not fit waits for others to
+// finish (up to 10 seconds), then is refused with a RESOURCE_LIMIT error,
+// and the connection goes on; one larger than the whole budget is refused
+// like a too-large query.
+func WithQueryMemory(bytes int64) Option {
+	return func(o *options) { o.queryMemory = bytes }
+}
+
+// WithHandshakeTimeout closes connections that have not finished the
+// handshake (authenticated) within d (default 10 seconds).
+func WithHandshakeTimeout(d time.Duration) Option {
+	return func(o *options) { o.handshake = d }
+}
+
 // WithName sets the server name reported by SERVER_INFO and in table
 // configurations (default "minirethink").
 func WithName(name string) Option {
@@ -85,9 +130,18 @@ func Run(opts ...Option) (*Server, error) {
 	return StartAddr("127.0.0.1:0", opts...)
 }
 
+// Tester is the part of *testing.T (or testing.TB) that RunT needs, as in
+// miniredis: the package does not import testing, so a program linking it
+// does not link the test framework.
+type Tester interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // RunT starts a server on a random loopback port, fails the test if it
 // cannot, and closes it when the test ends.
-func RunT(t testing.TB, opts ...Option) *Server {
+func RunT(t Tester, opts ...Option) *Server {
 	t.Helper()
 	s, err := Run(opts...)
 	if err != nil {
@@ -107,21 +161,27 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 	if o.password != "" {
 		users.Set("admin", o.password)
 	}
+	clk := newClock(o.clock)
 	engine := o.engine
 	if engine == nil {
 		m := reql.New()
 		m.ServerName = o.name // table configurations name the server too
+		m.Now = clk.Now
+		m.CreateRaceWindow = o.createRace
 		engine = m
 	}
 	s := &Server{
 		engine: engine,
 		users:  users,
+		clock:  clk,
 		cfg: wire.Config{
-			Users:        users,
-			ServerID:     wire.NewUUID(),
-			ServerName:   o.name,
-			MaxQuerySize: o.maxQuerySize,
-			Logger:       o.logger,
+			Users:            users,
+			ServerID:         wire.NewUUID(),
+			ServerName:       o.name,
+			MaxQuerySize:     o.maxQuerySize,
+			QueryMemory:      o.queryMemory,
+			HandshakeTimeout: o.handshake,
+			Logger:           o.logger,
 		},
 	}
 	s.cfg.Engine = s.engine

@@ -19,18 +19,29 @@ import (
 type Memory struct {
 	mu  sync.RWMutex
 	dbs map[string]*database
+	// dupDBs are the other databases of a name in dbs (see dupTables).
+	dupDBs map[string][]*database
 	// Now is the clock, replaceable in tests.
 	Now func() time.Time
 	// ServerName is the one server's name in table configurations (the
 	// replicas of table_create's shards); "" is "minirethink".
 	ServerName string
+	// CreateRaceWindow, when positive, makes table_create and db_create
+	// behave as RethinkDB 2.4's, which does not serialize them across
+	// clients: a creation does not see a table or database of the same
+	// name made less than this long ago (its creation still propagating),
+	// so two clients creating one name at about the same time both succeed
+	// and make two, and the name is ambiguous until one is dropped (through
+	// rethinkdb.table_config or db_config). Zero: creations are
+	// serialized, the second fails with "already exists".
+	CreateRaceWindow time.Duration
 }
 
 // New returns an empty in-memory engine with the "test" database, as a fresh
 // RethinkDB server has.
 func New() *Memory {
-	m := &Memory{dbs: map[string]*database{}, Now: time.Now}
-	m.dbs["test"] = &database{id: newUUID(), name: "test", tables: map[string]*Table{}}
+	m := &Memory{dbs: map[string]*database{}, dupDBs: map[string][]*database{}, Now: time.Now}
+	m.dbs["test"] = newDatabase("test")
 	return m
 }
 

@@ -20,8 +20,8 @@ import (
 // commit order; they only buffer and signal, never block. Next drains the
 // buffer from the connection's goroutine.
 
-func init() {
-	register(ql2.Term_CHANGES, termDef{fn: changesTerm, minArgs: 1, maxArgs: 1,
+func feedTerms(reg termTable) {
+	reg.add(ql2.Term_CHANGES, termDef{fn: changesTerm, minArgs: 1, maxArgs: 1,
 		opts: []string{"squash", "changefeed_queue_size", "include_initial",
 			"include_states", "include_offsets", "include_types"},
 		// Registering a feed changes the table's observers: it takes the
@@ -108,6 +108,9 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 	v, err := ec.eval(t.Args[0])
 	if err != nil {
 		return nil, err
+	}
+	if tb := selectionTable(v); tb != nil && tb.system != "" {
+		return nil, errSystemTableOp("changes", tb)
 	}
 	var f *changeFeed
 	switch x := v.(type) {

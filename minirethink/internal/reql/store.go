@@ -2,6 +2,7 @@ package reql
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/google/btree"
 )
@@ -21,6 +22,16 @@ type database struct {
 	id     string
 	name   string
 	tables map[string]*Table
+	// dupTables are the other tables of a name in tables, which only
+	// unserialized creates make (see Memory.CreateRaceWindow): while a name
+	// has any, it is ambiguous.
+	dupTables map[string][]*Table
+	// created is when db_create made it, on the wall clock.
+	created time.Time
+}
+
+func newDatabase(name string) *database {
+	return &database{id: newUUID(), name: name, tables: map[string]*Table{}, created: time.Now()}
 }
 
 // Table is one table's documents and indexes.
@@ -39,6 +50,11 @@ type Table struct {
 	// documents table_create and table_drop return.
 	durability string
 	shards     int
+	// created is when table_create made it, on the wall clock.
+	created time.Time
+	// system names the system table (rethinkdb.table_config, ...) this
+	// is a snapshot of; "" for a table of data.
+	system string
 }
 
 // docEntry is a document in the primary B-tree.
@@ -90,6 +106,7 @@ func newTable(db *database, id, name, primaryKey string) *Table {
 		}),
 		indexes:   map[string]*index{},
 		observers: map[*observer]struct{}{},
+		created:   time.Now(),
 	}
 }
 

@@ -340,14 +340,49 @@ type termDef struct {
 	writes bool
 }
 
-var terms = map[ql2.Term_TermType]termDef{}
+// termTable maps each implemented term to its definition.
+type termTable map[ql2.Term_TermType]termDef
 
-// register adds term implementations; each terms_*.go file calls it from init.
-func register(tt ql2.Term_TermType, d termDef) {
-	if _, dup := terms[tt]; dup {
+// terms is every implemented term, registered group by group in one
+// explicit list (as miniredis registers its command groups), not by an
+// init function per file: which groups exist, and where, is read here. It
+// is filled by this package's only init because the term functions refer
+// back to the table (eval looks terms up), which a variable initializer
+// cannot.
+var terms termTable
+
+func init() {
+	terms = newTermTable(
+		coreTerms,      // terms_core.go: arrays, objects, functions, variables, do
+		exprTerms,      // terms_expr.go: comparisons, logic, branch, error, default, ...
+		mathTerms,      // terms_math.go: arithmetic
+		docTerms,       // terms_doc.go: fields, pluck, merge, ...
+		readTerms,      // terms_read.go: sequences, index ranges, r.minval, r.maxval
+		selectTerms,    // terms_select.go: get_all, between
+		orderTerms,     // terms_order.go: order_by, asc, desc
+		sliceTerms,     // terms_slice.go: limit, skip, slice, nth
+		aggregateTerms, // terms_aggregate.go: count, is_empty
+		transformTerms, // terms_transform.go: filter, map
+		writeTerms,     // terms_write.go: insert, update, replace, delete
+		adminTerms,     // terms_admin.go: databases, tables, indexes
+		feedTerms,      // feed.go: changes
+	)
+}
+
+func newTermTable(groups ...func(termTable)) termTable {
+	reg := termTable{}
+	for _, group := range groups {
+		group(reg)
+	}
+	return reg
+}
+
+// add registers one term; a term registered twice is a programming error.
+func (reg termTable) add(tt ql2.Term_TermType, d termDef) {
+	if _, dup := reg[tt]; dup {
 		panic("reql: term registered twice: " + termName(tt))
 	}
-	terms[tt] = d
+	reg[tt] = d
 }
 
 // check validates a parsed query before anything runs: known terms, arity,
@@ -684,15 +719,18 @@ func (ec *evalCtx) tableArg(t *Term) (*Table, error) {
 // lookupTable finds db.table, with RethinkDB's messages when missing.
 func (m *Memory) lookupTable(dbName, name string) (*Table, error) {
 	if dbName == systemDB {
-		return nil, errSystemDB()
+		return m.systemTable(name)
 	}
-	d, ok := m.dbs[dbName]
-	if !ok {
-		return nil, ErrOpFailed("Database `%s` does not exist.", dbName)
+	d, err := m.adminDatabase(dbName)
+	if err != nil {
+		return nil, err
 	}
 	t, ok := d.tables[name]
 	if !ok {
 		return nil, ErrOpFailed("Table `%s.%s` does not exist.", dbName, name)
+	}
+	if len(d.dupTables[name]) > 0 {
+		return nil, errAmbiguousTable(dbName, name)
 	}
 	return t, nil
 }

@@ -273,9 +273,10 @@ func TestAdminErrors(t *testing.T) {
 		{"index_rename onto the primary key", `[156,[` + wirePlayers + `,"board_score","id"]]`, logic,
 			"Index name conflict: `id` is the name of the primary key."},
 		{"system table", `[15,[[14,["rethinkdb"]],"users"]]`, logic, unsupported(
-			"The system database `rethinkdb` (its tables `users`, `table_config`, `server_status`, ...)")},
-		{"system table through the default database", `[62,[[14,["rethinkdb"]]]]`, logic, unsupported(
-			"The system database `rethinkdb` (its tables `users`, `table_config`, `server_status`, ...)")},
+			"The system table `rethinkdb.users` (of the system tables, only `table_config` and `db_config` are)")},
+		{"no such system table", `[15,[[14,["rethinkdb"]],"nope"]]`, failed, "Table `rethinkdb.nope` does not exist."},
+		{"table_list of the system database", `[62,[[14,["rethinkdb"]]]]`, logic, unsupported(
+			"table_list of the system database `rethinkdb`")},
 		{"wait without a target", `[177,[]]`, logic, "`wait` can only be called on a table or database."},
 		{"wait on the system database", `[177,[[14,["rethinkdb"]]]]`, failed,
 			"Database `rethinkdb` is special; the system tables in it are always available and don't need to be waited on."},
@@ -388,57 +389,6 @@ func TestBinaryDatumLines(t *testing.T) {
 	decoded, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(data, "\r\n", ""))
 	require.NoError(t, err)
 	assert.Equal(t, b, decoded)
-}
-
-func TestJSIndexFunction(t *testing.T) {
-	tests := []struct {
-		name string
-		fn   string // a FUNC term
-		want string
-	}{
-		{"transcript compound", boardScoreFunc,
-			`function(var1) { return r.expr([var1.getField("board"), var1.getField("score")]); }`},
-		{"the service's rank index", `[69,[[2,[3]],[2,[[31,[[10,[3]],"board"]],[31,[[10,[3]],"score"]],[26,[[31,[[10,[3]],"reached_at"]],-1]]]]]]`,
-			`function(var3) { return r.expr([var3.getField("board"), var3.getField("score"), r.mul(var3.getField("reached_at"), -1)]); }`},
-		{"field of index_create(name)", `[69,[[2,[-19]],[31,[[10,[-19]],"board"]]]]`,
-			`function(_var19) { return _var19.getField("board"); }`},
-		{"bracket", `[69,[[2,[1]],[170,[[10,[1]],"board"]]]]`,
-			`function(var1) { return var1("board"); }`},
-		{"r.row", `[69,[[2,[1]],[170,[[13],"a"]]]]`, `function(var1) { return r.row("a"); }`},
-		{"string datum", `[69,[[2,[1]],"x"]]`, `function(var1) { return r.expr("x"); }`},
-		{"fraction", `[69,[[2,[1]],[24,[[31,[[10,[1]],"a"]],1.5]]]]`,
-			`function(var1) { return r.add(var1.getField("a"), 1.500000); }`},
-		{"method chain", `[69,[[2,[1]],[45,[[31,[[10,[1]],"tags"]],0]]]]`,
-			`function(var1) { return var1.getField("tags").nth(0); }`},
-		{"object at the top", `[69,[[2,[1]],{"a":[10,[1]],"b":true}]]`,
-			`function(var1) { return r.object("a", var1, "b", true); }`},
-		{"object in an array", `[69,[[2,[1]],[2,[{"a":null}]]]]`,
-			`function(var1) { return r.expr([{"a": null}]); }`},
-		{"do with one argument", `[69,[[2,[1]],[64,[[69,[[2,[2]],[10,[2]]]],[10,[1]]]]]]`,
-			`function(var1) { return var1.do(function (var2) { return var2; }); }`},
-		{"chain on a call", `[69,[[2,[1]],[31,[[24,[1,2]],"a"]]]]`,
-			`function(var1) { return r.add(1, 2).getField("a"); }`},
-		{"branch", `[69,[[2,[1]],[65,[[17,[[10,[1]],1]],"a","b"]]]]`,
-			`function(var1) { return r.branch(r.eq(var1, 1), "a", "b"); }`},
-		{"optional arguments", `[69,[[2,[1]],[182,[[10,[1]],1,2],{"right_bound":"closed"}]]]`,
-			`function(var1) { return var1.between(1, 2, {"rightBound": "closed"}); }`},
-		{"constant", `[69,[[2,[1]],[180]]]`, `function(var1) { return r.minval; }`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var raw any
-			require.NoError(t, json.Unmarshal([]byte(tt.fn), &raw))
-			term, err := parseTerm(raw, 0)
-			require.NoError(t, err)
-			ec := &evalCtx{ctx: t.Context(), m: New()}
-			f, err := ec.function(term)
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, jsIndexFunction(f))
-			def, err := json.Marshal(termJSON(funcTerm(f)))
-			require.NoError(t, err)
-			assert.JSONEq(t, tt.fn, string(def), "termJSON is parseTerm's inverse")
-		})
-	}
 }
 
 func TestWaitAndSync(t *testing.T) {

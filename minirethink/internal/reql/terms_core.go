@@ -6,16 +6,16 @@ import (
 
 // Core terms: literals, functions and variables, and naming a db or table.
 
-func init() {
-	register(ql2.Term_MAKE_ARRAY, termDef{fn: makeArray, maxArgs: -1})
-	register(ql2.Term_MAKE_OBJ, termDef{fn: makeObj, maxArgs: 0})
-	register(ql2.Term_FUNC, termDef{fn: makeFunc, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_VAR, termDef{fn: variable, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_IMPLICIT_VAR, termDef{fn: implicitVar})
-	register(ql2.Term_DB, termDef{fn: db, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_TABLE, termDef{fn: table, minArgs: 1, maxArgs: 2,
+func coreTerms(reg termTable) {
+	reg.add(ql2.Term_MAKE_ARRAY, termDef{fn: makeArray, maxArgs: -1})
+	reg.add(ql2.Term_MAKE_OBJ, termDef{fn: makeObj, maxArgs: 0})
+	reg.add(ql2.Term_FUNC, termDef{fn: makeFunc, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_VAR, termDef{fn: variable, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_IMPLICIT_VAR, termDef{fn: implicitVar})
+	reg.add(ql2.Term_DB, termDef{fn: db, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_TABLE, termDef{fn: table, minArgs: 1, maxArgs: 2,
 		opts: []string{"read_mode", "identifier_format"}})
-	register(ql2.Term_GET, termDef{fn: get, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_GET, termDef{fn: get, minArgs: 2, maxArgs: 2})
 }
 
 func makeArray(ec *evalCtx, t *Term) (any, error) {

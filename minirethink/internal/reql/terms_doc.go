@@ -13,19 +13,19 @@ import (
 // gives an array, a table or a stream a lazy stream (has_fields, a filter,
 // keeps a selection a selection).
 
-func init() {
-	register(ql2.Term_GET_FIELD, termDef{fn: getFieldTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_BRACKET, termDef{fn: bracketTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_HAS_FIELDS, termDef{fn: hasFieldsTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_PLUCK, termDef{fn: pluckTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_WITHOUT, termDef{fn: withoutTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_MERGE, termDef{fn: mergeTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_KEYS, termDef{fn: keysTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_VALUES, termDef{fn: valuesTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_OBJECT, termDef{fn: objectTerm, maxArgs: -1})
-	register(ql2.Term_CONTAINS, termDef{fn: containsTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_APPEND, termDef{fn: pendTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_PREPEND, termDef{fn: pendTerm, minArgs: 2, maxArgs: 2})
+func docTerms(reg termTable) {
+	reg.add(ql2.Term_GET_FIELD, termDef{fn: getFieldTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_BRACKET, termDef{fn: bracketTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_HAS_FIELDS, termDef{fn: hasFieldsTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_PLUCK, termDef{fn: pluckTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_WITHOUT, termDef{fn: withoutTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_MERGE, termDef{fn: mergeTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_KEYS, termDef{fn: keysTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_VALUES, termDef{fn: valuesTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_OBJECT, termDef{fn: objectTerm, maxArgs: -1})
+	reg.add(ql2.Term_CONTAINS, termDef{fn: containsTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_APPEND, termDef{fn: pendTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_PREPEND, termDef{fn: pendTerm, minArgs: 2, maxArgs: 2})
 }
 
 // rowOp is how a per-object operation extends to the rows of a sequence.

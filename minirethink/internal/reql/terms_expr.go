@@ -22,26 +22,26 @@ import (
 // val_t::as_datum does: a table or a stream is not a datum ("Expected type
 // DATUM but found TABLE:"), only an array is.
 
-func init() {
+func exprTerms(reg termTable) {
 	for _, tt := range []ql2.Term_TermType{ql2.Term_EQ, ql2.Term_NE, ql2.Term_LT,
 		ql2.Term_LE, ql2.Term_GT, ql2.Term_GE} {
-		register(tt, termDef{fn: compareTerm, minArgs: 2, maxArgs: -1})
+		reg.add(tt, termDef{fn: compareTerm, minArgs: 2, maxArgs: -1})
 	}
-	register(ql2.Term_NOT, termDef{fn: notTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_AND, termDef{fn: andTerm, maxArgs: -1})
-	register(ql2.Term_OR, termDef{fn: orTerm, maxArgs: -1})
-	register(ql2.Term_BRANCH, termDef{fn: branchTerm, minArgs: 3, maxArgs: -1})
-	register(ql2.Term_ERROR, termDef{fn: errorTerm, maxArgs: 1})
-	register(ql2.Term_DEFAULT, termDef{fn: defaultTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_FUNCALL, termDef{fn: funcallTerm, minArgs: 1, maxArgs: -1})
-	register(ql2.Term_TYPE_OF, termDef{fn: typeOfTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_COERCE_TO, termDef{fn: coerceToTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_NOW, termDef{fn: nowTerm})
-	register(ql2.Term_EPOCH_TIME, termDef{fn: epochTimeTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_TO_EPOCH_TIME, termDef{fn: toEpochTimeTerm, minArgs: 1, maxArgs: 1})
-	register(ql2.Term_UUID, termDef{fn: uuidTerm, maxArgs: 1})
-	register(ql2.Term_LITERAL, termDef{fn: literalTerm, maxArgs: 1})
-	register(ql2.Term_TO_JSON_STRING, termDef{fn: toJSONStringTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_NOT, termDef{fn: notTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_AND, termDef{fn: andTerm, maxArgs: -1})
+	reg.add(ql2.Term_OR, termDef{fn: orTerm, maxArgs: -1})
+	reg.add(ql2.Term_BRANCH, termDef{fn: branchTerm, minArgs: 3, maxArgs: -1})
+	reg.add(ql2.Term_ERROR, termDef{fn: errorTerm, maxArgs: 1})
+	reg.add(ql2.Term_DEFAULT, termDef{fn: defaultTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_FUNCALL, termDef{fn: funcallTerm, minArgs: 1, maxArgs: -1})
+	reg.add(ql2.Term_TYPE_OF, termDef{fn: typeOfTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_COERCE_TO, termDef{fn: coerceToTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_NOW, termDef{fn: nowTerm})
+	reg.add(ql2.Term_EPOCH_TIME, termDef{fn: epochTimeTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_TO_EPOCH_TIME, termDef{fn: toEpochTimeTerm, minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_UUID, termDef{fn: uuidTerm, maxArgs: 1})
+	reg.add(ql2.Term_LITERAL, termDef{fn: literalTerm, maxArgs: 1})
+	reg.add(ql2.Term_TO_JSON_STRING, termDef{fn: toJSONStringTerm, minArgs: 1, maxArgs: 1})
 	// INFO, ISO8601, TO_ISO8601 and JSON stay unregistered, so check()
 	// refuses them with ErrUnsupported: their output (pretty-printed values,
 	// Boost's date parsing, rapidjson's parse errors) is not reproduced

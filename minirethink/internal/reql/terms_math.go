@@ -12,15 +12,15 @@ import (
 // terms (bit_and, ...) stay unregistered: check() refuses them as
 // unsupported.
 
-func init() {
+func mathTerms(reg termTable) {
 	for _, tt := range []ql2.Term_TermType{ql2.Term_ADD, ql2.Term_SUB, ql2.Term_MUL, ql2.Term_DIV} {
-		register(tt, termDef{fn: arithTerm, minArgs: 1, maxArgs: -1})
+		reg.add(tt, termDef{fn: arithTerm, minArgs: 1, maxArgs: -1})
 	}
-	register(ql2.Term_MOD, termDef{fn: modTerm, minArgs: 2, maxArgs: 2})
-	register(ql2.Term_FLOOR, termDef{fn: roundingTerm(math.Floor), minArgs: 1, maxArgs: 1})
-	register(ql2.Term_CEIL, termDef{fn: roundingTerm(math.Ceil), minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_MOD, termDef{fn: modTerm, minArgs: 2, maxArgs: 2})
+	reg.add(ql2.Term_FLOOR, termDef{fn: roundingTerm(math.Floor), minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_CEIL, termDef{fn: roundingTerm(math.Ceil), minArgs: 1, maxArgs: 1})
 	// C's round, like math.Round, rounds halves away from zero.
-	register(ql2.Term_ROUND, termDef{fn: roundingTerm(math.Round), minArgs: 1, maxArgs: 1})
+	reg.add(ql2.Term_ROUND, termDef{fn: roundingTerm(math.Round), minArgs: 1, maxArgs: 1})
 }
 
 func arithTerm(ec *evalCtx, t *Term) (any, error) {

@@ -14,15 +14,15 @@ import (
 // alone; a failure of the query itself (the selection, an option) is the
 // query's error.
 
-func init() {
+func writeTerms(reg termTable) {
 	writeOpts := []string{"durability", "return_changes", "ignore_write_hook"}
-	register(ql2.Term_INSERT, termDef{fn: insertTerm, minArgs: 2, maxArgs: 2,
+	reg.add(ql2.Term_INSERT, termDef{fn: insertTerm, minArgs: 2, maxArgs: 2,
 		opts: append([]string{"conflict"}, writeOpts...), writes: true})
-	register(ql2.Term_UPDATE, termDef{fn: updateTerm, minArgs: 2, maxArgs: 2,
+	reg.add(ql2.Term_UPDATE, termDef{fn: updateTerm, minArgs: 2, maxArgs: 2,
 		opts: append([]string{"non_atomic"}, writeOpts...), writes: true})
-	register(ql2.Term_REPLACE, termDef{fn: replaceTerm, minArgs: 2, maxArgs: 2,
+	reg.add(ql2.Term_REPLACE, termDef{fn: replaceTerm, minArgs: 2, maxArgs: 2,
 		opts: append([]string{"non_atomic"}, writeOpts...), writes: true})
-	register(ql2.Term_DELETE, termDef{fn: deleteTerm, minArgs: 1, maxArgs: 1,
+	reg.add(ql2.Term_DELETE, termDef{fn: deleteTerm, minArgs: 1, maxArgs: 1,
 		opts: writeOpts, writes: true})
 }
 
@@ -247,6 +247,16 @@ func (ec *evalCtx) replaceDoc(t *Table, s *writeStats, pk any, old map[string]an
 		newDoc = o
 	}
 	changed := !(old == nil && newDoc == nil) && (old == nil || newDoc == nil || !Equal(old, newDoc))
+	if changed && t.system != "" {
+		msg, err := ec.m.writeSystemRow(t, old, newDoc)
+		if err != nil {
+			return err
+		}
+		if msg != "" {
+			s.fail(old, msg)
+			return nil
+		}
+	}
 	switch {
 	case old == nil && newDoc == nil:
 		s.skipped++

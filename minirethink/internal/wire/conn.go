@@ -114,6 +114,20 @@ func (c *conn) loop() {
 				c.closeGracefully()
 				return
 			}
+			var noMemory *errNoMemory
+			if errors.As(err, &noMemory) {
+				c.log.Warn("minirethink: query memory budget exhausted", "size", noMemory.size)
+				c.reply(noMemory.token, errorResponse(&reql.Error{
+					Response: ql2.Response_RUNTIME_ERROR, Type: ql2.Response_RESOURCE_LIMIT,
+					Msg: noMemory.Error(), Backtrace: []any{},
+				}))
+				// The frame is skipped unread: the next one is intact.
+				_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
+				if _, err := io.CopyN(io.Discard, c.br, int64(noMemory.size)); err != nil {
+					return
+				}
+				continue
+			}
 			if !errors.Is(err, io.EOF) && c.ctx.Err() == nil {
 				c.log.Debug("minirethink: connection read failed", "err", err)
 			}
@@ -135,7 +149,43 @@ func (c *conn) readFrame() (frame, error) {
 		return frame{}, err
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
-	return readFrame(c.br, c.srv.cfg.MaxQuerySize)
+	b := c.srv.budget
+	if b == nil {
+		return readFrame(c.br, c.srv.cfg.MaxQuerySize)
+	}
+	token, size, err := readHeader(c.br)
+	if err != nil {
+		return frame{}, err
+	}
+	limit := int(min(int64(c.srv.cfg.MaxQuerySize), b.total))
+	if uint64(size) > uint64(limit) {
+		return frame{token: token}, &errTooLarge{token: token, size: size, max: limit}
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.BudgetWait)
+	err = b.acquire(ctx, int64(size))
+	cancel()
+	if err != nil {
+		if c.ctx.Err() != nil {
+			return frame{}, err
+		}
+		return frame{token: token}, &errNoMemory{token: token, size: size}
+	}
+	// The payload's own time starts once it may be read.
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.FrameTimeout))
+	f, err := readPayload(c.br, token, size, limit)
+	if err != nil {
+		b.release(int64(size))
+		return f, err
+	}
+	f.held = int64(size)
+	return f, nil
+}
+
+// done gives back what frame f took from the query memory budget.
+func (c *conn) done(f frame) {
+	if f.held > 0 {
+		c.srv.budget.release(f.held)
+	}
 }
 
 // discard reads what is left of a refused frame, briefly, so that closing
@@ -175,12 +225,16 @@ func (c *conn) teardown() {
 func (c *conn) dispatch(f frame) {
 	q, perr := parseQuery(f.payload)
 	if perr != nil {
+		c.done(f)
 		c.reply(f.token, errorResponse(perr))
 		return
 	}
+	if q.typ != ql2.Query_START {
+		defer c.done(f)
+	}
 	switch q.typ {
 	case ql2.Query_START:
-		c.start(f.token, q)
+		c.start(f, q)
 	case ql2.Query_CONTINUE:
 		c.continue_(f.token)
 	case ql2.Query_STOP:
@@ -196,10 +250,14 @@ func (c *conn) dispatch(f frame) {
 	}
 }
 
-func (c *conn) start(token int64, q query) {
+// start runs a START in its own goroutine; f's budget is given back once
+// the engine has evaluated it.
+func (c *conn) start(f frame, q query) {
+	token := f.token
 	c.mu.Lock()
 	if _, dup := c.entries[token]; dup {
 		c.mu.Unlock()
+		c.done(f)
 		// Real RethinkDB's words for a token reused while still in use.
 		c.reply(token, errorResponse(reql.ErrClient("ERROR: duplicate token %d", token)))
 		return
@@ -229,7 +287,7 @@ func (c *conn) start(token int64, q query) {
 				close(noreplyDone)
 			}()
 		}
-		resp, ok := c.runStart(e, q)
+		resp, ok := c.runStart(e, q, func() { c.done(f) })
 		if ok && !q.noreply {
 			c.reply(token, resp)
 		}
@@ -237,9 +295,11 @@ func (c *conn) start(token int64, q query) {
 }
 
 // runStart evaluates a START and returns its first answer; ok is false when
-// there is nobody left to answer (the connection is closing).
-func (c *conn) runStart(e *entry, q query) (response, bool) {
+// there is nobody left to answer (the connection is closing). evaluated is
+// called as soon as the engine is done with the query's JSON.
+func (c *conn) runStart(e *entry, q query, evaluated func()) (response, bool) {
 	res, err := c.runEngine(e.ctx, q)
+	evaluated()
 	if e.stopped.Load() {
 		if res.Kind == reql.Stream && res.Feed != nil {
 			res.Feed.Close()

@@ -24,10 +24,12 @@ const headerLen = 12
 // us allocate.
 const DefaultMaxQuerySize = 64 << 20
 
-// frame is one query as it came off the socket.
+// frame is one query as it came off the socket. held is what it took from
+// the server's query memory budget, given back by done.
 type frame struct {
 	token   int64
 	payload []byte
+	held    int64
 }
 
 // errTooLarge reports a frame whose announced size exceeds the limit. The
@@ -41,6 +43,18 @@ type errTooLarge struct {
 func (e *errTooLarge) Error() string {
 	// Real RethinkDB's wording (wire_protocol_t::too_large_query_message).
 	return fmt.Sprintf("Query size (%d) greater than maximum (%d).", e.size, e.max)
+}
+
+// errNoMemory reports a frame that waited too long for the server's query
+// memory budget; its payload is still unread.
+type errNoMemory struct {
+	token int64
+	size  uint32
+}
+
+func (e *errNoMemory) Error() string {
+	return fmt.Sprintf("Query size (%d) does not fit in the memory the server holds for queries now; "+
+		"other queries are using it. Try again.", e.size)
 }
 
 // readHeader reads a frame header. It is split from readFrame so the caller

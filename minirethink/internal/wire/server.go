@@ -26,6 +26,15 @@ type Config struct {
 	ServerName string
 	// MaxQuerySize bounds one query's JSON (default DefaultMaxQuerySize).
 	MaxQuerySize int
+	// QueryMemory bounds the bytes held for incoming queries across all
+	// connections, from reading a frame until its query has been
+	// evaluated; zero is no bound. A query that does not fit waits for
+	// others to finish, up to BudgetWait, and is then refused with a
+	// RESOURCE_LIMIT error (the connection stays usable); one larger than
+	// the whole budget is refused at once, as a too-large query is.
+	QueryMemory int64
+	// BudgetWait is how long a query waits for QueryMemory (default 10s).
+	BudgetWait time.Duration
 	// HandshakeTimeout bounds the whole handshake (default 10s).
 	HandshakeTimeout time.Duration
 	// FrameTimeout bounds how long the rest of a frame may take once its first
@@ -47,6 +56,8 @@ type Server struct {
 	cfg   Config
 	log   *slog.Logger
 	users *Users
+
+	budget *budget // nil: no QueryMemory bound
 
 	mu        sync.Mutex
 	closed    bool
@@ -72,6 +83,9 @@ func NewServer(cfg Config) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 30 * time.Second
 	}
+	if cfg.BudgetWait <= 0 {
+		cfg.BudgetWait = 10 * time.Second
+	}
 	if cfg.ServerID == "" {
 		cfg.ServerID = NewUUID()
 	}
@@ -86,8 +100,13 @@ func NewServer(cfg Config) *Server {
 	if users == nil {
 		users = NewUsers()
 	}
+	var b *budget
+	if cfg.QueryMemory > 0 {
+		b = newBudget(cfg.QueryMemory)
+	}
 	return &Server{
 		cfg:       cfg,
+		budget:    b,
 		log:       log,
 		users:     users,
 		listeners: map[net.Listener]struct{}{},
@@ -175,6 +194,15 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// QueryMemoryInUse reports the bytes of incoming queries held now (always
+// 0 without a QueryMemory bound).
+func (s *Server) QueryMemoryInUse() int64 {
+	if s.budget == nil {
+		return 0
+	}
+	return s.budget.inUse()
 }
 
 // NumConns reports the open client connections.
