@@ -271,7 +271,7 @@ func (l *Listener) repair(ctx context.Context, cause error) {
 	l.repairing.Lock()
 	defer l.repairing.Unlock()
 	l.log.Warn("the database lacks part of the schema (restarted empty?), creating it again", "err", cause)
-	if err := l.store.Prepare(ctx); err != nil {
+	if err := l.store.EnsureSchema(ctx); err != nil {
 		if ctx.Err() == nil {
 			l.log.Warn("creating the schema failed, will retry", "err", err)
 		}

@@ -34,7 +34,7 @@ func openStore(t *testing.T, addr string) *models.Store {
 	store, err := models.Open(ctx, models.ConnConfig{Address: addr, Database: "leaderboard", Username: "admin"}, models.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	require.NoError(t, store.Prepare(ctx))
+	require.NoError(t, store.EnsureSchema(ctx))
 	return store
 }
 

@@ -148,23 +148,36 @@ func (b *Boards) Delete(ctx context.Context, id string) error {
 	return b.st.Players.deleteForBoard(ctx, id)
 }
 
-// List returns up to limit boards in id order, starting after the id after
-// ("" for the first page): keyset pagination, stable while boards come and go.
+// errNoCursor is raised inside List's query when the board a page starts
+// after is gone; its text only travels from the database back to List.
+const errNoCursor = "leaderboard: no board to list after"
+
+// List returns up to limit boards, oldest first, starting after the board
+// with id after ("" for the first page): keyset pagination on the created
+// index ([created_at, id]), stable while boards come and go. A page cannot
+// start after a board that no longer exists (ErrInvalid).
 func (b *Boards) List(ctx context.Context, after string, limit int) ([]Board, error) {
 	ctx, cancel := b.st.queryContext(ctx)
 	defer cancel()
 	var lower any = r.MinVal
 	bound := "closed"
 	if after != "" {
-		lower, bound = after, "open"
+		lower = b.table.Get(after).Do(func(board r.Term) any {
+			return r.Branch(board.Eq(nil), r.Error(errNoCursor),
+				[]any{board.Field("created_at"), board.Field("id")})
+		})
+		bound = "open"
 	}
 	var boards []Board
-	err := b.table.Between(lower, r.MaxVal, r.BetweenOpts{LeftBound: bound}).
-		OrderBy(r.OrderByOpts{Index: "id"}).
+	err := b.table.Between(lower, r.MaxVal, r.BetweenOpts{Index: createdIndex, LeftBound: bound}).
+		OrderBy(r.OrderByOpts{Index: createdIndex}).
 		Filter(func(board r.Term) r.Term { return board.HasFields("deleting").Not() }).
 		Limit(limit).
 		Without("top").
 		ReadAll(&boards, b.st.session, r.RunOpts{Context: ctx})
+	if err != nil && strings.Contains(err.Error(), errNoCursor) {
+		return nil, invalid("after: board %q no longer exists; list from the first page again", after)
+	}
 	if err != nil {
 		return nil, classify("list boards", err)
 	}

@@ -23,7 +23,7 @@ var (
 	// ErrSchemaMissing: the database, a table or an index the service needs
 	// does not exist, e.g. the database restarted empty. Errors of this kind
 	// are ErrUnavailable too: the processes re-create the schema on their
-	// own (Prepare), so a caller should retry shortly.
+	// own (EnsureSchema), so a caller should retry shortly.
 	ErrSchemaMissing = errors.New("database schema missing")
 )
 
@@ -88,7 +88,7 @@ func isUnavailable(err error) bool {
 // isSchemaMissing: the server says a database, table or index does not
 // exist ("Database `lb` does not exist.", "Table `lb.players` does not
 // exist.", "Index `rank` was not found on table `lb.players`."). On a
-// server that lost its data, or while Prepare is re-creating the schema, it
+// server that lost its data, or while EnsureSchema is re-creating the schema, it
 // is a passing state, not a bug.
 func isSchemaMissing(err error) bool {
 	var opErr r.RQLOpFailedError

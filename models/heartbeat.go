@@ -88,26 +88,6 @@ func (h *Heartbeats) Get(ctx context.Context, id string) (Heartbeat, error) {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// ensureHeartbeats creates the heartbeats table if it is missing; the
-// database must exist (EnsureSchema first). A racing creator's "already
-// exists" is success.
-func (st *Store) ensureHeartbeats(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	run := r.RunOpts{Context: ctx}
-	var tables []string
-	if err := st.db.TableList().ReadAll(&tables, st.session, run); err != nil {
-		return classify("list tables", err)
-	}
-	if containsString(tables, heartbeatsTable) {
-		return nil
-	}
-	if _, err := st.db.TableCreate(heartbeatsTable).RunWrite(st.session, run); err != nil && !alreadyExists(err) {
-		return classify("create table "+heartbeatsTable, err)
-	}
-	return nil
-}
-
 // describeAge is an age as an operator reads it: "42s", "850ms".
 func describeAge(d time.Duration) string {
 	if d >= time.Second {

@@ -56,7 +56,7 @@ func TestCheckReadyNamesWhatIsMissing(t *testing.T) {
 			db := minirethink.RunT(t)
 			ctx := context.Background()
 			store := testapp.OpenStore(t, testapp.ConnTo(db.Addr()))
-			require.NoError(t, store.Prepare(ctx))
+			require.NoError(t, store.EnsureSchema(ctx))
 			require.NoError(t, store.Heartbeats().Beat(ctx, models.WorkerHeartbeat, time.Minute))
 			session, err := r.Connect(r.ConnectOpts{Address: db.Addr()})
 			require.NoError(t, err)
@@ -67,13 +67,13 @@ func TestCheckReadyNamesWhatIsMissing(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, problems)
 
-			// Prepare repairs whatever was missing but the heartbeat itself,
+			// EnsureSchema repairs whatever was missing but the heartbeat itself,
 			// which only the worker writes.
-			require.NoError(t, store.Prepare(ctx))
+			require.NoError(t, store.EnsureSchema(ctx))
 			problems, err = store.CheckReady(ctx)
 			require.NoError(t, err)
 			for _, p := range problems {
-				assert.Contains(t, p, hint, "only the worker's heartbeat may be missing after Prepare")
+				assert.Contains(t, p, hint, "only the worker's heartbeat may be missing after EnsureSchema")
 			}
 		})
 	}

@@ -20,6 +20,9 @@ const (
 	// score first (smaller reached_at) sorts higher.
 	rankIndex  = "rank"
 	boardIndex = "board"
+	// createdIndex orders boards oldest first: [created_at, id], so boards
+	// created in the same millisecond still have one order.
+	createdIndex = "created"
 )
 
 // tableSpec is one table of the schema and its secondary indexes.
@@ -39,13 +42,18 @@ type indexSpec struct {
 // schema is every table the service needs, with its indexes: add a table or
 // an index here and EnsureSchema creates it.
 var schema = []tableSpec{
-	{name: boardsTable},
+	{name: boardsTable, indexes: []indexSpec{
+		{name: createdIndex, fn: func(b r.Term) any {
+			return []any{b.Field("created_at"), b.Field("id")}
+		}},
+	}},
 	{name: playersTable, indexes: []indexSpec{
 		{name: boardIndex, field: "board"},
 		{name: rankIndex, fn: func(p r.Term) any {
 			return []any{p.Field("board"), p.Field("score"), p.Field("reached_at").Mul(-1)}
 		}},
 	}},
+	{name: heartbeatsTable},
 }
 
 // ensureAttempts bounds EnsureSchema's retries after it met a concurrent

@@ -81,7 +81,7 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 // A failure is only logged: the next reconnect finds it missing again.
 func repair(ctx context.Context, store *models.Store, log *slog.Logger, cause error) {
 	log.Warn("the database lacks part of the schema (restarted empty?), creating it again", "err", cause)
-	if err := store.Prepare(ctx); err != nil {
+	if err := store.EnsureSchema(ctx); err != nil {
 		if ctx.Err() == nil {
 			log.Warn("creating the schema failed, will retry", "err", err)
 		}

@@ -279,14 +279,17 @@ func TestBoardsCreateListDelete(t *testing.T) {
 		assert.Equal(t, "/boards/"+got.ID+"/", res.Header.Get("Location"))
 		assert.Empty(t, got.Players)
 		created = append(created, got)
+		// Each board a millisecond later than the last (the database's
+		// clock), so the oldest-first order is the creation order.
+		a.DB.FastForward(time.Millisecond)
 	}
 
-	// Pages of 2 walk every board exactly once.
+	// Pages of 2 walk every board exactly once, oldest first.
 	type page struct {
 		Boards []board `json:"boards"`
 		Next   *string `json:"next"`
 	}
-	seen := map[string]bool{}
+	var listed []string
 	path := "/boards/?limit=2"
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 5)
@@ -295,19 +298,24 @@ func TestBoardsCreateListDelete(t *testing.T) {
 		var p page
 		res.JSON(t, &p)
 		for _, b := range p.Boards {
-			assert.False(t, seen[b.ID], "board %s listed twice", b.ID)
-			seen[b.ID] = true
+			listed = append(listed, b.Name)
 		}
 		if p.Next == nil {
 			break
 		}
 		path = *p.Next
 	}
-	assert.Len(t, seen, 5)
+	assert.Equal(t, []string{"Board 0", "Board 1", "Board 2", "Board 3", "Board 4"}, listed)
+
+	// A page cannot start after a board deleted since: a 400 that says so.
+	require.Equal(t, http.StatusNoContent, a.Do(t, "DELETE", "/boards/"+created[4].ID+"/", nil, auth...).Status)
+	res := a.Do(t, "GET", "/boards/?after="+created[4].ID, nil)
+	assert.Equal(t, http.StatusBadRequest, res.Status, "%s", res.Body)
+	assert.Contains(t, string(res.Body), "no longer exists")
 
 	// Deleting a board deletes its players.
 	target := created[0].ID
-	res := a.Do(t, "POST", "/boards/"+target+"/players/", `{"name": "Gone"}`, auth...)
+	res = a.Do(t, "POST", "/boards/"+target+"/players/", `{"name": "Gone"}`, auth...)
 	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
 	var p player
 	res.JSON(t, &p)

@@ -55,7 +55,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	if err := store.Prepare(ctx); err != nil {
+	if err := store.EnsureSchema(ctx); err != nil {
 		return err
 	}
 	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil,

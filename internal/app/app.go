@@ -102,7 +102,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	if err := a.openDatabase(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.Store.Prepare(ctx); err != nil {
+	if err := a.Store.EnsureSchema(ctx); err != nil {
 		return nil, err
 	}
 

@@ -140,7 +140,7 @@ func (a *App) Session(t testing.TB) *r.Session {
 }
 
 // OpenStore connects to the database at conn and ensures the schema
-// (Prepare).
+// (EnsureSchema).
 func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -148,7 +148,7 @@ func OpenStore(t testing.TB, conn models.ConnConfig) *models.Store {
 	store, err := models.Open(ctx, conn, models.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
-	require.NoError(t, store.Prepare(ctx))
+	require.NoError(t, store.EnsureSchema(ctx))
 	return store
 }
 
