@@ -15,6 +15,7 @@ import (
 
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/page"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
@@ -100,6 +101,12 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
+
+	// The live page and its files (package page).
+	pages := page.New()
+	for _, p := range pages.Paths() {
+		e.Match([]string{http.MethodGet, http.MethodHead}, p, echo.WrapHandler(pages))
+	}
 	return s, nil
 }
 
