@@ -300,6 +300,26 @@ func TestPageReconnectsAfterRestart(t *testing.T) {
 	tb.noConsoleErrors(true)
 }
 
+// Behind Pushpin the page works unchanged: the page, its files, the +1 and
+// the stream all go through the proxy, which holds the stream.
+func TestPageThroughPushpin(t *testing.T) {
+	b := newBrowser(t)
+	a, pp := startGrip(t)
+	board, ids := seedDemo(t, a)
+	published(t, a, board, 5)
+
+	tb := b.open(pp.ClientURL + "/")
+	tb.await("the demo board through Pushpin", statusIs("live")+" && "+atRank("Stan", 5, 0), wait)
+	assert.Empty(t, a.Hub.Topics(), "Pushpin holds the stream, not web")
+
+	button := fmt.Sprintf(`#board tbody tr[data-player-id=%q] button`, ids["Rene"])
+	tb.click(button)
+	tb.await("Rene's point", atRank("Rene", 1, 1), wait)
+	addScore(t, a, board, ids["Stan"], 2)
+	tb.await("Stan's points, published through Pushpin", atRank("Stan", 1, 2)+" && "+atRank("Rene", 2, 1), wait)
+	tb.noConsoleErrors(false)
+}
+
 // boardDump is a board's documents as stored.
 type boardDump struct {
 	Board   map[string]any
