@@ -154,7 +154,12 @@ func (tb *tab) describe() string {
 	return v
 }
 
+// click clicks the element selector finds, as a person does: once its row
+// (if it is in one) stopped moving. A row moving between the press and the
+// release would make no click, or a click on the row that moved under the
+// pointer.
 func (tb *tab) click(selector string) {
 	tb.t.Helper()
+	tb.await("the row of "+selector+" to stand still", settled(selector), wait)
 	require.NoError(tb.t, chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)), "click %s", selector)
 }

@@ -134,7 +134,11 @@
     button.type = "button";
     button.className = "add";
     button.textContent = "+1";
-    button.addEventListener("click", function () {
+    button.addEventListener("click", function (e) {
+      // A pointer click on a row that is moving may be meant for the row
+      // that was there a moment ago: drop it rather than give the point to
+      // the wrong player. Keyboard clicks (detail 0) know their target.
+      if (e.detail > 0 && moving(tr)) return;
       addPoint(tr.dataset.playerId, button);
     });
     action.appendChild(button);
@@ -151,6 +155,14 @@
     var text = numbers.format(player.score);
     if (score.textContent !== text) score.textContent = text;
     tr.querySelector("button").setAttribute("aria-label", "Add 1 point to " + player.name);
+  }
+
+  function moving(tr) {
+    return tr.getAnimations().some(function (a) {
+      return a.playState === "running" && a.effect && a.effect.getKeyframes().some(function (k) {
+        return k.transform && k.transform !== "none";
+      });
+    });
   }
 
   function flash(el) {
@@ -216,7 +228,7 @@
       var dy = top - tr.getBoundingClientRect().top;
       if (Math.abs(dy) > 0.5) {
         tr.animate([{ transform: "translateY(" + dy + "px)" }, { transform: "none" }], {
-          duration: 450,
+          duration: 350,
           easing: "cubic-bezier(0.2, 0.8, 0.2, 1)",
         });
       }
