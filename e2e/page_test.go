@@ -229,6 +229,29 @@ func TestPlusOneFromTheKeyboardAndOnMovingRows(t *testing.T) {
 	tb.noConsoleErrors(false)
 }
 
+// A deleted board ends the page's stream for good, and the page says so;
+// an unknown ?board= says there is no such board.
+func TestPageSaysWhenTheBoardIsGone(t *testing.T) {
+	b := newBrowser(t)
+	a := testapp.Start(t, testapp.Options{})
+	board, _ := seedDemo(t, a)
+	tb := b.open(a.URL + "/")
+	tb.await("the demo board", statusIs("live")+" && "+atRank("Stan", 5, 0), wait)
+
+	require.Equal(t, http.StatusNoContent, a.Do(t, "DELETE", "/boards/"+board+"/", nil).Status)
+	tb.await("the page to stop", statusIs("closed")+` && document.getElementById("message").textContent === "This board was deleted."`, wait)
+	assert.Empty(t, tb.rows())
+	assert.True(t, eval[bool](tb, `document.getElementById("empty").hidden`), "not an empty board: no board")
+
+	unknown := b.open(a.URL + "/?board=no-such-board")
+	unknown.await("the page to say so", statusIs("closed")+
+		` && document.getElementById("message").textContent.startsWith("There is no board with id")`, wait)
+	// A stream of a board that is gone is a failed request for the
+	// browser; nothing else may be reported.
+	tb.noConsoleErrors(true)
+	unknown.noConsoleErrors(true)
+}
+
 // The page shows ten rows while the stream carries the server's top N: the
 // rows below the top N are read again when the stream changes.
 func TestPageShowsTenWhenTheStreamCarriesFewer(t *testing.T) {

@@ -330,11 +330,12 @@
   }
 
   function boardMissing(id) {
+    var seen = state.streamGen > 0 || state.players.length > 0;
     if (state.client) state.client.close();
     render([]);
     els.empty.hidden = true;
     els.caption.textContent = "No such board";
-    showMessage("There is no board with id “" + id + "”.");
+    showMessage(seen ? "This board was deleted." : "There is no board with id “" + id + "”.");
   }
 
   // --- Writing. ---
@@ -462,7 +463,13 @@
     els.select.value = id;
     var client = new Leaderboard(base, id, {
       onUpdate: onUpdate,
-      onStatus: setStatus,
+      onStatus: function (status) {
+        setStatus(status);
+        // The stream failed: if the board is gone (EventSource does not say
+        // why it failed), stop; otherwise this also catches up the rows
+        // below the stream's top N.
+        if (status === "reconnecting" && state.client === client) refresh();
+      },
       onClose: function (reason) {
         state.closeReason = reason;
         if (reason === "board deleted") {
