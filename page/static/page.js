@@ -326,7 +326,6 @@
     } else {
       render(board.players);
     }
-    showMessage("");
   }
 
   function boardMissing(id) {
