@@ -16,6 +16,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/page"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
 
@@ -117,6 +118,12 @@ func New(cfg Config) (*Server, error) {
 	get("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
+
+	// The live page and its files (package page).
+	pages := page.New()
+	for _, p := range pages.Paths() {
+		e.Match([]string{http.MethodGet, http.MethodHead}, p, echo.WrapHandler(pages))
+	}
 	return s, nil
 }
 
