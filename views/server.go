@@ -97,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(s.deadlines)
+	e.Use(cors(cfg.AllowedOrigins))
 	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
 	e.Use(endHeadAtFlush)
 	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
@@ -122,7 +123,7 @@ func New(cfg Config) (*Server, error) {
 	// The live page and its files (package page).
 	pages := page.New()
 	for _, p := range pages.Paths() {
-		e.Match([]string{http.MethodGet, http.MethodHead}, p, echo.WrapHandler(pages))
+		get(p, echo.WrapHandler(pages))
 	}
 	return s, nil
 }
