@@ -194,7 +194,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	if a.DB != nil {
 		args := []any{"database", a.DB.Addr()}
 		if a.Demo != nil {
-			args = append(args, "demo_board", a.URL+"/boards/"+a.Demo.ID+"/")
+			args = append(args, "page", a.URL+"/", "demo_board", a.URL+"/boards/"+a.Demo.ID+"/")
 		}
 		log.Info("embedded mode: data lives in memory and is lost when web stops", args...)
 		if len(cfg.APIKeys) == 0 {
