@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -222,11 +223,24 @@ func (c Config) level() (slog.Level, error) {
 
 // Logger builds the process's logger, to stdout as Heroku expects.
 func (c Config) Logger(process string) *slog.Logger {
+	return c.logger(os.Stdout, process)
+}
+
+func (c Config) logger(w io.Writer, process string) *slog.Logger {
 	level, _ := c.level()
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewJSONHandler(os.Stdout, opts)
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: readableDurations}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if c.LogFormat == "text" {
-		h = slog.NewTextHandler(os.Stdout, opts)
+		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(h).With("process", process)
+}
+
+// readableDurations writes durations as people read them ("1.5s"): the JSON
+// handler would write them as bare nanoseconds.
+func readableDurations(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

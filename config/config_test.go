@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -100,4 +102,17 @@ func TestEnvExampleMatchesDefaults(t *testing.T) {
 	require.NoError(t, err)
 	want := Defaults()
 	assert.Equal(t, want, c)
+}
+
+// Durations in the JSON logs read as durations, not nanoseconds.
+func TestLoggerWritesReadableDurations(t *testing.T) {
+	var buf bytes.Buffer
+	c := Defaults()
+	log := c.logger(&buf, "web")
+	log.Info("started", "publish_interval", 50*time.Millisecond, "attempt", 2)
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	assert.Equal(t, "50ms", line["publish_interval"])
+	assert.Equal(t, 2.0, line["attempt"])
+	assert.Equal(t, "web", line["process"])
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // Databases, tables and indexes through the real driver, held to RethinkDB
-// 2.4.4's result documents (see /work/shared/rethinkdb-wire/transcript-2.4.4.txt).
+// 2.4.4's result documents (see testdata/transcript-2.4.4.txt, recorded from a real server).
 
 // readDoc runs q and returns its one result as sent.
 func readDoc(t *testing.T, s *r.Session, q r.Term) map[string]any {
@@ -170,9 +170,10 @@ func TestIndexLifecycle(t *testing.T) {
 }
 
 // TestEnsureSchema runs the service's own schema setup (models.EnsureSchema:
-// DBList, DBCreate, TableList, TableCreate, IndexList, IndexCreate("board"),
-// IndexCreateFunc("rank", [board, score, reached_at * -1]), IndexWait)
-// twice: it must create everything, then find everything.
+// the system tables db_config and table_config, DBCreate, TableCreate,
+// IndexList, IndexCreate("board"), IndexCreateFunc("rank", [board, score,
+// reached_at * -1]) and ("created", [created_at, id]), IndexWait) twice: it
+// must create everything, then find everything.
 func TestEnsureSchema(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		db := uniqueDBName(t)
@@ -187,7 +188,8 @@ func TestEnsureSchema(t *testing.T) {
 		require.NoError(t, st.EnsureSchema(context.Background()), "creating the schema")
 		require.NoError(t, st.EnsureSchema(context.Background()), "finding it in place")
 
-		assert.Equal(t, []string{"boards", "players"}, readStrings(t, admin, r.DB(db).TableList()))
+		assert.Equal(t, []string{"boards", "heartbeats", "players"}, readStrings(t, admin, r.DB(db).TableList()))
+		assert.Equal(t, []string{"created"}, readStrings(t, admin, r.DB(db).Table("boards").IndexList()))
 		players := r.DB(db).Table("players")
 		assert.Equal(t, []string{"board", "rank"}, readStrings(t, admin, players.IndexList()))
 		var statuses []map[string]any

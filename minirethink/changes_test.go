@@ -12,7 +12,7 @@ import (
 )
 
 // Changefeeds of the real engine through the real driver, held to what
-// RethinkDB 2.4.4 sends (see /work/shared/rethinkdb-wire/transcript-2.4.4.txt).
+// RethinkDB 2.4.4 sends (see testdata/transcript-2.4.4.txt, recorded from a real server).
 // (feed_test.go tests the protocol side of feeds with a stub engine.)
 
 // openChanges opens a changefeed whose reads give up after a while, so that

@@ -9,7 +9,7 @@ import (
 )
 
 // Reads through the real driver, held to RethinkDB 2.4.4 (see
-// /work/shared/rethinkdb-wire/transcript-2.4.4.txt). A table read without
+// testdata/transcript-2.4.4.txt, recorded from a real server). A table read without
 // an order comes back in no particular order from RethinkDB (its hash
 // shards), so those results are compared as sets.
 

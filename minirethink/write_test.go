@@ -11,7 +11,7 @@ import (
 )
 
 // Writes through the real driver, held to RethinkDB 2.4.4's write results
-// (see /work/shared/rethinkdb-wire/transcript-2.4.4.txt).
+// (see testdata/transcript-2.4.4.txt, recorded from a real server).
 
 // createTestTable creates table name in db and returns it.
 func createTestTable(t *testing.T, s *r.Session, db, name string) r.Term {
