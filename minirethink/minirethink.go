@@ -22,6 +22,7 @@
 package minirethink
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,7 @@ import (
 
 // Server is a running embedded RethinkDB-compatible server.
 type Server struct {
+	tls *tls.Config // nil: plain TCP
 	// engine outlives Restart: the data survives an outage, as on disk.
 	engine reql.Engine
 	users  *wire.Users
@@ -52,6 +54,7 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
+	tls          *tls.Config
 	password     string
 	logger       *slog.Logger
 	maxQuerySize int
@@ -171,6 +174,7 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 		engine = m
 	}
 	s := &Server{
+		tls:    o.tls,
 		engine: engine,
 		users:  users,
 		clock:  clk,
@@ -196,6 +200,9 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 
 // serve starts a fresh protocol server on l; the caller holds s.mu or owns s.
 func (s *Server) serve(l net.Listener) {
+	if s.tls != nil {
+		l = tls.NewListener(l, s.tls)
+	}
 	w := wire.NewServer(s.cfg)
 	served := make(chan struct{})
 	s.wire, s.served = w, served

@@ -5,10 +5,13 @@ package models
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -21,19 +24,24 @@ type ConnConfig struct {
 	Database string
 	Username string
 	Password string
+	// TLS, when set, wraps the driver's connections (rethinkdbs://).
+	TLS *tls.Config
 }
 
 // DefaultPort is RethinkDB's client driver port.
 const DefaultPort = "28015"
 
-// ParseURL parses rethinkdb://[user[:password]@]host[:port]/dbname.
+// ParseURL parses rethinkdb://[user[:password]@]host[:port]/dbname, or
+// rethinkdbs://... for TLS (RethinkDB's --driver-tls-cert), verifying the
+// server's name against the system's roots or, with ?ca=<file>, a private
+// CA's PEM certificates.
 func ParseURL(raw string) (ConnConfig, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ConnConfig{}, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	if u.Scheme != "rethinkdb" {
-		return ConnConfig{}, fmt.Errorf("DATABASE_URL: scheme must be rethinkdb://, got %q", u.Scheme)
+	if u.Scheme != "rethinkdb" && u.Scheme != "rethinkdbs" {
+		return ConnConfig{}, fmt.Errorf("DATABASE_URL: scheme must be rethinkdb:// or rethinkdbs:// (TLS), got %q", u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return ConnConfig{}, errors.New("DATABASE_URL: missing host")
@@ -54,6 +62,30 @@ func ParseURL(raw string) (ConnConfig, error) {
 	if u.User != nil {
 		c.Username = u.User.Username()
 		c.Password, _ = u.User.Password()
+	}
+	q := u.Query()
+	for key := range q {
+		if key != "ca" {
+			return ConnConfig{}, fmt.Errorf("DATABASE_URL: unknown parameter %q (only ca= is known)", key)
+		}
+	}
+	if u.Scheme == "rethinkdb" {
+		if q.Has("ca") {
+			return ConnConfig{}, errors.New("DATABASE_URL: ca= needs TLS: use rethinkdbs://")
+		}
+		return c, nil
+	}
+	c.TLS = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	if file := q.Get("ca"); file != "" {
+		pem, err := os.ReadFile(file)
+		if err != nil {
+			return ConnConfig{}, fmt.Errorf("DATABASE_URL: ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return ConnConfig{}, fmt.Errorf("DATABASE_URL: ca: %s holds no PEM certificate", file)
+		}
+		c.TLS.RootCAs = pool
 	}
 	return c, nil
 }
@@ -111,17 +143,24 @@ func Open(ctx context.Context, cfg ConnConfig, opts Options) (*Store, error) {
 	// No ReadTimeout: it would kill changefeeds, which wait as long as the
 	// board is quiet. Queries are bounded by their context instead.
 	session, err := r.Connect(r.ConnectOpts{
-		Address:  cfg.Address,
-		Database: cfg.Database,
-		Username: cfg.Username,
-		Password: cfg.Password,
-		Timeout:  opts.ConnectTimeout,
+		Address:   cfg.Address,
+		Database:  cfg.Database,
+		Username:  cfg.Username,
+		Password:  cfg.Password,
+		Timeout:   opts.ConnectTimeout,
+		TLSConfig: cfg.TLS,
 		// Every pooled connection is opened now: the driver fills empty
 		// slots lazily without a lock on the read side, a data race under
 		// concurrent queries (rethinkdb/rethinkdb-go#488, open in v6.2.2).
 		InitialCap: opts.MaxOpen,
 		MaxOpen:    opts.MaxOpen,
 	})
+	// The driver keeps only the text of a TLS error, not its type.
+	if err != nil && cfg.TLS != nil && strings.Contains(err.Error(), "x509: ") {
+		return nil, fmt.Errorf("connect to %s over TLS: the server's certificate is not trusted "+
+			"(is ?ca= in DATABASE_URL the CA that signed it, and does it name %s?): %w",
+			cfg.Address, cfg.TLS.ServerName, err)
+	}
 	if err != nil {
 		return nil, classify("connect to "+cfg.Address, err)
 	}

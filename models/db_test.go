@@ -1,6 +1,9 @@
 package models
 
 import (
+	"crypto/tls"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +11,8 @@ import (
 )
 
 func TestParseURL(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o600))
 	tests := []struct {
 		url     string
 		want    ConnConfig
@@ -21,6 +26,12 @@ func TestParseURL(t *testing.T) {
 		{url: "rethinkdb://localhost/", wantErr: "database name"},
 		{url: "rethinkdb://localhost/bad.name", wantErr: "database name"},
 		{url: "::", wantErr: "DATABASE_URL"},
+		{url: "rethinkdbs://db.example/lb", want: ConnConfig{Address: "db.example:28015", Database: "lb", Username: "admin",
+			TLS: &tls.Config{ServerName: "db.example", MinVersion: tls.VersionTLS12}}},
+		{url: "rethinkdbs://db.example/lb?ca=/nonexistent/ca.pem", wantErr: "ca: open /nonexistent/ca.pem"},
+		{url: "rethinkdbs://db.example/lb?ca=" + notPEM, wantErr: "holds no PEM certificate"},
+		{url: "rethinkdb://db.example/lb?ca=/etc/ca.pem", wantErr: "ca= needs TLS: use rethinkdbs://"},
+		{url: "rethinkdbs://db.example/lb?sslmode=verify", wantErr: `unknown parameter "sslmode"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {

@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		"close connections that have not authenticated within this time")
 	unserialized := fs.Bool("unserialized-creates", false,
 		"table_create and db_create race as on a real RethinkDB 2.4: creations of one name within a second make duplicates")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (with its chain): serve TLS, as RethinkDB's --driver-tls-cert")
+	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
 	debug := fs.Bool("debug", false, "log every connection")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,6 +86,16 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if *unserialized {
 		opts = append(opts, minirethink.WithUnserializedCreates())
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	if *tlsCert != "" {
+		cfg, err := minirethink.LoadTLS(*tlsCert, *tlsKey)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, minirethink.WithTLS(cfg))
+	}
 	srv, err := minirethink.StartAddr(*addr, opts...)
 	if err != nil {
 		return err
@@ -94,7 +106,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	log.Info("minirethink: listening", "addr", srv.Addr(), "password", *password != "",
 		"max_query_size", *maxQuery, "query_memory", *queryMemory, "handshake_timeout", *handshakeTimeout,
-		"unserialized_creates", *unserialized)
+		"unserialized_creates", *unserialized, "tls", *tlsCert != "")
 	if ready != nil {
 		ready(srv.Addr())
 	}

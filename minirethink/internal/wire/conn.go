@@ -198,8 +198,9 @@ func (c *conn) discard(n int64) {
 // closeGracefully half-closes so that whatever was written last reaches
 // the client before the connection goes.
 func (c *conn) closeGracefully() {
-	if tcp, ok := c.nc.(*net.TCPConn); ok {
-		_ = tcp.CloseWrite()
+	// TCP and TLS connections both half-close.
+	if hc, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		_ = hc.CloseWrite()
 	}
 	_ = c.nc.Close()
 }
