@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
@@ -60,6 +61,15 @@ type Config struct {
 	// bytes: with StreamWriteTimeout it bounds how long a client that stopped
 	// reading is held.
 	StreamSendBuffer int `envconfig:"STREAM_SEND_BUFFER"`
+	// RateLimitWrites is how many writes a second one API key, and one client
+	// address, may make (bursts of as many); 0 turns it off.
+	RateLimitWrites int `envconfig:"RATE_LIMIT_WRITES"`
+	// RateLimitStreams is how many streams a second one client address may
+	// open; 0 turns it off.
+	RateLimitStreams int `envconfig:"RATE_LIMIT_STREAMS"`
+	// TrustedProxies are the proxies (CIDRs, comma-separated) whose
+	// X-Forwarded-For names the client; without them it is ignored.
+	TrustedProxies []string `envconfig:"TRUSTED_PROXIES"`
 	// QueryTimeout bounds every database query but changefeeds.
 	QueryTimeout time.Duration `envconfig:"QUERY_TIMEOUT"`
 	// RequestTimeout bounds reading a request and writing its response
@@ -93,6 +103,8 @@ func Defaults() Config {
 		MaxStreamsPerClient: 256,
 		StreamWriteTimeout:  5 * time.Second,
 		StreamSendBuffer:    64 << 10,
+		RateLimitWrites:     100,
+		RateLimitStreams:    10,
 		QueryTimeout:        5 * time.Second,
 		RequestTimeout:      15 * time.Second,
 		ShutdownTimeout:     10 * time.Second,
@@ -176,10 +188,14 @@ func (c Config) validate() error {
 	check(c.MaxStreamsPerClient >= 1, "MAX_STREAMS_PER_CLIENT must be at least 1, got %d", c.MaxStreamsPerClient)
 	check(c.StreamWriteTimeout >= 100*time.Millisecond, "STREAM_WRITE_TIMEOUT must be at least 100ms, got %s", c.StreamWriteTimeout)
 	check(c.StreamSendBuffer >= 4096, "STREAM_SEND_BUFFER must be at least 4096 bytes, got %d", c.StreamSendBuffer)
+	check(c.RateLimitWrites >= 0, "RATE_LIMIT_WRITES must be 0 (off) or more, got %d", c.RateLimitWrites)
+	check(c.RateLimitStreams >= 0, "RATE_LIMIT_STREAMS must be 0 (off) or more, got %d", c.RateLimitStreams)
+	_, err := c.TrustedNets()
+	check(err == nil, "%v", err)
 	check(c.QueryTimeout > 0, "QUERY_TIMEOUT must be positive")
 	check(c.RequestTimeout > 0, "REQUEST_TIMEOUT must be positive")
 	check(c.ShutdownTimeout > 0, "SHUTDOWN_TIMEOUT must be positive")
-	_, err := c.level()
+	_, err = c.level()
 	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
 	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
 	for _, o := range c.CORSOrigins {
@@ -190,6 +206,35 @@ func (c Config) validate() error {
 
 // Embedded reports whether web runs its own in-memory database.
 func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// TrustedNets parses TRUSTED_PROXIES: CIDRs, or single addresses.
+func (c Config) TrustedNets() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, p := range c.TrustedProxies {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			ip := net.ParseIP(p)
+			if ip == nil {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p)
+			}
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			nets = append(nets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR", p)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
+}
 
 // ListenHost is the interface web binds: HOST if set; otherwise localhost in
 // embedded mode (its writes are open and its database a demo, so nothing

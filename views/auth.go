@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -25,12 +24,11 @@ func requireKey(keys []string) echo.MiddlewareFunc {
 			return next
 		}
 		return func(c echo.Context) error {
-			auth := c.Request().Header.Get(echo.HeaderAuthorization)
-			scheme, token, ok := strings.Cut(auth, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			token, ok := bearer(c.Request())
+			if !ok {
 				return echo.NewHTTPError(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
 			}
-			got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+			got := sha256.Sum256([]byte(token))
 			match := 0
 			for _, d := range digests {
 				match |= subtle.ConstantTimeCompare(got[:], d[:])

@@ -38,7 +38,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var problems []string
 	var he *echo.HTTPError
 	var nr *notReadyError
+	var rl *rateLimitedError
 	switch {
+	case errors.As(err, &rl):
+		status, msg = http.StatusTooManyRequests, rl.Error()
+		c.Response().Header().Set("Retry-After", "1")
 	case errors.As(err, &nr):
 		status, msg, problems = http.StatusServiceUnavailable, nr.Error(), nr.problems
 		c.Response().Header().Set("Retry-After", retryAfterSeconds)

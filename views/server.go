@@ -6,6 +6,7 @@ package views
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -44,6 +45,12 @@ type Config struct {
 	AllowedOrigins []string
 	// Streams caps the live streams, in total and per client address.
 	Streams *connlimit.Limiter
+	// RateLimitWrites is writes a second per API key and per client address
+	// (bursts of as many); RateLimitStreams is stream opens a second per
+	// client address. 0 turns a limit off.
+	RateLimitWrites, RateLimitStreams int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []*net.IPNet
 }
 
 // Server is the HTTP API.
@@ -83,8 +90,8 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	// Behind Heroku's router or Pushpin the client's address is in
-	// X-Forwarded-For; trust it only from loopback and private networks.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	// X-Forwarded-For, trusted only from TRUSTED_PROXIES.
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
 
 	// Trailing slashes are optional everywhere, as in the original.
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{}))
@@ -101,8 +108,15 @@ func New(cfg Config) (*Server, error) {
 	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
 	e.Use(endHeadAtFlush)
 	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
+	e.Use(rateLimit(cfg.RateLimitStreams, "streams opened from your address", streamOpen))
 
-	write := requireKey(cfg.APIKeys)
+	// A write counts against its address before its key is checked (so a
+	// flood of bad keys is limited too), and against its key after.
+	write := chain(
+		rateLimit(cfg.RateLimitWrites, "writes from your address", clientAddress),
+		requireKey(cfg.APIKeys),
+		rateLimit(cfg.RateLimitWrites, "writes with this API key", apiKeyOf),
+	)
 	// Every GET answers HEAD too (uptime monitors use it), by the same
 	// handler: see endHeadAtFlush.
 	get := func(path string, h echo.HandlerFunc) {

@@ -152,17 +152,24 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
 
+	trusted, err := cfg.TrustedNets()
+	if err != nil {
+		return nil, err
+	}
 	api, err := views.New(views.Config{
-		Store:          a.Store,
-		TopN:           cfg.TopN,
-		APIKeys:        cfg.APIKeys,
-		Hub:            a.Hub,
-		Grip:           gripCfg,
-		KeepAlive:      cfg.KeepAliveInterval,
-		RequestTimeout: cfg.RequestTimeout,
-		Logger:         log,
-		AllowedOrigins: cfg.CORSOrigins,
-		Streams:        a.Streams,
+		Store:            a.Store,
+		TopN:             cfg.TopN,
+		APIKeys:          cfg.APIKeys,
+		Hub:              a.Hub,
+		Grip:             gripCfg,
+		KeepAlive:        cfg.KeepAliveInterval,
+		RequestTimeout:   cfg.RequestTimeout,
+		Logger:           log,
+		AllowedOrigins:   cfg.CORSOrigins,
+		Streams:          a.Streams,
+		RateLimitWrites:  cfg.RateLimitWrites,
+		RateLimitStreams: cfg.RateLimitStreams,
+		TrustedProxies:   trusted,
 	})
 	if err != nil {
 		return nil, err
@@ -190,7 +197,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	a.URL = "http://" + l.Addr().String()
 	go func() { a.served <- a.srv.Serve(l) }()
 	log.Info("listening", "addr", l.Addr().String(), "grip", gripCfg != nil, "top_n", cfg.TopN,
-		"max_streams", maxStreams, "max_streams_per_client", cfg.MaxStreamsPerClient)
+		"max_streams", maxStreams, "max_streams_per_client", cfg.MaxStreamsPerClient,
+		"rate_limit_writes", cfg.RateLimitWrites, "rate_limit_streams", cfg.RateLimitStreams,
+		"trusted_proxies", cfg.TrustedProxies)
 	if a.DB != nil {
 		args := []any{"database", a.DB.Addr()}
 		if a.Demo != nil {
