@@ -70,6 +70,11 @@ type Config struct {
 	// TrustedProxies are the proxies (CIDRs, comma-separated) whose
 	// X-Forwarded-For names the client; without them it is ignored.
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES"`
+	// MetricsToken, if set, is the bearer token /metrics requires.
+	MetricsToken string `envconfig:"METRICS_TOKEN"`
+	// MetricsAddr is where dblistener serves /metrics (host:port); empty:
+	// nowhere. web serves it on its own port.
+	MetricsAddr string `envconfig:"METRICS_ADDR"`
 	// QueryTimeout bounds every database query but changefeeds.
 	QueryTimeout time.Duration `envconfig:"QUERY_TIMEOUT"`
 	// RequestTimeout bounds reading a request and writing its response

@@ -20,6 +20,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 )
 
@@ -46,6 +47,8 @@ type Config struct {
 	HeartbeatStaleAfter time.Duration
 	Backoff             backoff.Policy
 	Logger              *slog.Logger
+	// Metrics, if set, records the feed's reconnects and the publish lag.
+	Metrics *metrics.Metrics
 }
 
 // Listener is the running worker.
@@ -55,7 +58,7 @@ type Listener struct {
 	log   *slog.Logger
 
 	mu    sync.Mutex
-	dirty map[string]struct{}
+	dirty map[string]time.Time // board -> when it was first marked since its last recompute
 	wake  chan struct{}
 
 	// repairing serializes schema repairs: the feed, the publisher and the
@@ -99,17 +102,26 @@ func newListener(store *models.Store, cfg Config) (*Listener, error) {
 		store: store,
 		cfg:   cfg,
 		log:   cfg.Logger.With("component", "dblistener"),
-		dirty: map[string]struct{}{},
+		dirty: map[string]time.Time{},
 		wake:  make(chan struct{}, 1),
 	}, nil
 }
 
 // follow keeps a players changefeed open, resyncing after every (re)open.
 func (l *Listener) follow(ctx context.Context) {
+	lost := false
 	for attempt := 0; ; attempt++ {
-		err := l.followOnce(ctx, func() { attempt = 0 })
+		following := false
+		err := l.followOnce(ctx, func() {
+			attempt, following = 0, true
+			l.cfg.Metrics.FeedOpened("players", lost)
+		})
 		if ctx.Err() != nil {
 			return
+		}
+		if following {
+			lost = true
+			l.cfg.Metrics.FeedLost("players")
 		}
 		l.log.Warn("players changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
 		if errors.Is(err, models.ErrSchemaMissing) {
@@ -149,9 +161,12 @@ func (l *Listener) mark(ids ...string) {
 	if len(ids) == 0 {
 		return
 	}
+	now := time.Now()
 	l.mu.Lock()
 	for _, id := range ids {
-		l.dirty[id] = struct{}{}
+		if _, ok := l.dirty[id]; !ok {
+			l.dirty[id] = now
+		}
 	}
 	l.mu.Unlock()
 	select {
@@ -160,15 +175,13 @@ func (l *Listener) mark(ids ...string) {
 	}
 }
 
-func (l *Listener) take() []string {
+// take empties the dirty set and returns it.
+func (l *Listener) take() map[string]time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ids := make([]string, 0, len(l.dirty))
-	for id := range l.dirty {
-		ids = append(ids, id)
-	}
-	clear(l.dirty)
-	return ids
+	dirty := l.dirty
+	l.dirty = make(map[string]time.Time, len(dirty))
+	return dirty
 }
 
 // publishLoop runs rounds: wait for a dirty board, wait out the rest of the
@@ -211,7 +224,7 @@ func (l *Listener) publishLoop(ctx context.Context) {
 
 // round recomputes boards concurrently and returns those that failed, and
 // the errors.
-func (l *Listener) round(ctx context.Context, ids []string) ([]string, error) {
+func (l *Listener) round(ctx context.Context, dirty map[string]time.Time) ([]string, error) {
 	var (
 		mu     sync.Mutex
 		failed []string
@@ -219,11 +232,11 @@ func (l *Listener) round(ctx context.Context, ids []string) ([]string, error) {
 		wg     sync.WaitGroup
 		sem    = make(chan struct{}, l.cfg.Workers)
 	)
-	for _, id := range ids {
+	for id, since := range dirty {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := l.recompute(ctx, id); err != nil {
+			if err := l.recompute(ctx, id, since); err != nil {
 				if ctx.Err() == nil {
 					l.log.Warn("recompute board failed, will retry", "board", id, "err", err)
 				}
@@ -238,8 +251,9 @@ func (l *Listener) round(ctx context.Context, ids []string) ([]string, error) {
 	return failed, errors.Join(errs...)
 }
 
-// recompute reads the board's top N and stores it if it changed.
-func (l *Listener) recompute(ctx context.Context, id string) error {
+// recompute reads the board's top N and stores it if it changed; since is
+// when the first change it answers reached the listener.
+func (l *Listener) recompute(ctx context.Context, id string, since time.Time) error {
 	top, err := l.store.Players.TopForBoard(ctx, id, l.cfg.TopN)
 	if err != nil {
 		return err
@@ -251,6 +265,7 @@ func (l *Listener) recompute(ctx context.Context, id string) error {
 	if err != nil || !changed {
 		return err
 	}
+	l.cfg.Metrics.PublishLag(time.Since(since))
 	l.log.Debug("republished board", "board", id, "seq", board.Seq)
 	if l.cfg.Sink != nil {
 		// Not retried here: the GRIP publisher retries on its own, and a

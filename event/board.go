@@ -51,5 +51,5 @@ func Board(b *models.Board) Event {
 	if err != nil {
 		panic(err) // plain strings and numbers always marshal
 	}
-	return Event{Topic: BoardTopic(b.ID), Seq: b.Seq, Type: BoardUpdate, Data: data}
+	return Event{Topic: BoardTopic(b.ID), Seq: b.Seq, Type: BoardUpdate, Data: data, At: b.SavedAt}
 }

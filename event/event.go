@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"log/slog"
 	"strconv"
+	"time"
 )
 
 // Event is one change on a topic. Events of one topic are ordered by Seq;
@@ -20,6 +21,9 @@ type Event struct {
 	Seq   uint64 // the SSE "id:", what the client returns as Last-Event-ID
 	Type  string // the SSE "event:"; empty means the client's default "message"
 	Data  []byte // one line of JSON; line breaks are split into data lines
+	// At is when the change was saved (the database's clock), zero if
+	// unknown: the start of the delivery lag.
+	At time.Time
 }
 
 // LogValue shows an event the same way in every log line, without its data.

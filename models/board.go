@@ -20,6 +20,8 @@ type Board struct {
 	CreatedAt time.Time `rethinkdb:"created_at"`
 	Top       []Player  `rethinkdb:"top"`
 	Seq       uint64    `rethinkdb:"seq"`
+	// SavedAt is when the listener saved Top (the database's clock).
+	SavedAt time.Time `rethinkdb:"saved_at,omitempty"`
 	// Deleting is set by Delete's first step: from then on the board is
 	// gone for every reader, and no player may be added to it.
 	Deleting bool `rethinkdb:"deleting,omitempty"`
@@ -199,7 +201,7 @@ func (b *Boards) SaveTop(ctx context.Context, id string, top []Player) (*Board, 
 		return r.Branch(
 			board.HasFields("deleting"), r.Error(errNoBoard),
 			board.Field("top").Default(nil).Eq(doc), map[string]any{},
-			map[string]any{"top": doc, "seq": board.Field("seq").Default(0).Add(1)})
+			map[string]any{"top": doc, "seq": board.Field("seq").Default(0).Add(1), "saved_at": r.Now()})
 	}, r.UpdateOpts{ReturnChanges: true}))
 	if err != nil {
 		return nil, false, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/event"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 )
@@ -23,12 +24,21 @@ import (
 // only boards that moved while the feed was down reach anyone. When the
 // database comes back without the schema (it restarted empty), it creates
 // it again; the resync then ends the streams of boards that are gone.
-func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger) {
+func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("component", "relay")
+	lost := false
 	for attempt := 0; ; attempt++ {
-		err := relayOnce(ctx, store, hub, log, func() { attempt = 0 })
+		following := false
+		err := relayOnce(ctx, store, hub, log, func() {
+			attempt, following = 0, true
+			m.FeedOpened("boards", lost)
+		})
 		if ctx.Err() != nil {
 			return
+		}
+		if following {
+			lost = true
+			m.FeedLost("boards")
 		}
 		log.Warn("boards changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
 		if errors.Is(err, models.ErrSchemaMissing) {

@@ -56,6 +56,9 @@ type Config struct {
 	// doubles the value for its bookkeeping. Default 64 KiB; negative leaves the
 	// kernel's.
 	SendBuffer int
+	// Delivered, if set, is told of every event written to a subscriber (the
+	// first included), with the event's At: for metrics.
+	Delivered func(at time.Time)
 	// Logger receives drops of slow subscribers, and a warning when ConnContext
 	// is missing. Default slog.Default().
 	Logger *slog.Logger
@@ -101,6 +104,7 @@ type topic struct {
 type frame struct {
 	seq uint64
 	b   []byte
+	at  time.Time // the event's At
 }
 
 type subscriber struct {
@@ -144,7 +148,7 @@ func (h *Hub) Broadcast(ev event.Event) {
 	if t == nil {
 		return
 	}
-	f := frame{seq: ev.Seq, b: ev.SSE()}
+	f := frame{seq: ev.Seq, b: ev.SSE(), at: ev.At}
 	for _, s := range t.subs {
 		select {
 		case s.queue <- f:

@@ -130,6 +130,7 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	// snapshot, and then every newer board.
 	if err == nil && (!haveID || lastID != snap.Seq) {
 		err = st.write(snap.SSE())
+		st.delivered(err, snap.At)
 	}
 	if err == nil {
 		err = st.loop(s.queue, snap.Seq)
@@ -275,11 +276,19 @@ func (st *stream) loop(queue <-chan frame, last uint64) error {
 			}
 			last = f.seq
 			err = st.write(f.b)
+			st.delivered(err, f.at)
 		}
 		if err != nil {
 			return err
 		}
 		keepAlive.Reset(st.h.cfg.KeepAlive)
+	}
+}
+
+// delivered tells Config.Delivered of an event written without error.
+func (st *stream) delivered(err error, at time.Time) {
+	if err == nil && st.h.cfg.Delivered != nil {
+		st.h.cfg.Delivered(at)
 	}
 }
 

@@ -80,6 +80,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	// Only our own failures are errors: a client's mistake, or a limit it
 	// ran into, must not let anyone fill the error log.
 	level := s.log.Debug
+	switch {
+	case errors.Is(err, models.ErrSchemaMissing):
+		s.metrics.DBError("schema_missing")
+	case errors.Is(err, models.ErrUnavailable):
+		s.metrics.DBError("unavailable")
+	case status == http.StatusInternalServerError:
+		s.metrics.DBError("other")
+	}
 	// An unready service is /readyz's answer, not a failure: the worker
 	// watcher logs its transitions.
 	switch {

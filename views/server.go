@@ -16,6 +16,7 @@ import (
 
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/page"
 	"github.com/leaderboardhq/leaderboard/ssehub"
@@ -51,6 +52,10 @@ type Config struct {
 	RateLimitWrites, RateLimitStreams int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []*net.IPNet
+	// Metrics, if set, records requests and streams and is served at
+	// /metrics (to "Authorization: Bearer <MetricsToken>" when that is set).
+	Metrics      *metrics.Metrics
+	MetricsToken string
 }
 
 // Server is the HTTP API.
@@ -60,6 +65,7 @@ type Server struct {
 	topN      int
 	hub       *ssehub.Hub
 	streams   *connlimit.Limiter
+	metrics   *metrics.Metrics
 	grip      *grip.Config
 	keepAlive time.Duration
 	timeout   time.Duration
@@ -81,6 +87,7 @@ func New(cfg Config) (*Server, error) {
 		topN:      cfg.TopN,
 		hub:       cfg.Hub,
 		streams:   cfg.Streams,
+		metrics:   cfg.Metrics,
 		grip:      cfg.Grip,
 		keepAlive: cfg.KeepAlive,
 		timeout:   cfg.RequestTimeout,
@@ -124,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 		e.HEAD(path, h)
 	}
 	get("/healthz", s.healthz)
+	if cfg.Metrics != nil {
+		get("/metrics", echo.WrapHandler(cfg.Metrics.Handler(cfg.MetricsToken)))
+	}
 	get("/readyz", s.readyz)
 	get("/boards", s.listBoards)
 	e.POST("/boards", s.createBoard, write)
@@ -173,6 +183,12 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req, res := c.Request(), c.Response()
+		// The route's template, never the raw path: one series per route.
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.Request(route, req.Method, res.Status, time.Since(start))
 		s.log.Info("request",
 			"method", req.Method,
 			"path", req.URL.Path,

@@ -38,6 +38,7 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 		}
 		defer release()
 	}
+	defer s.metrics.Subscribed("sse")()
 	// Streams outlive any per-request deadline.
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -53,6 +54,7 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 	case err == nil, errors.Is(err, ssehub.ErrClosed), errors.Is(err, ssehub.ErrTopicClosed):
 		return nil
 	case errors.Is(err, ssehub.ErrSlowSubscriber):
+		s.metrics.DroppedSlow("sse")
 		s.log.Info("dropped a slow stream subscriber", "board", id, "ip", c.RealIP())
 		return nil
 	}

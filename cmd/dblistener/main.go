@@ -8,13 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 )
 
@@ -58,10 +62,34 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := store.EnsureSchema(ctx); err != nil {
 		return err
 	}
+	m := metrics.New()
+	if cfg.MetricsAddr != "" {
+		stop, err := serveMetrics(cfg.MetricsAddr, m.Handler(cfg.MetricsToken), log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil,
 		"heartbeat_interval", cfg.HeartbeatInterval)
 	return dblistener.Run(ctx, store, dblistener.Config{
 		TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Logger: log,
 		HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
+		Metrics: m,
 	})
+}
+
+// serveMetrics serves /metrics on addr until stop is called: the worker has
+// no HTTP server of its own.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	log.Info("serving metrics", "addr", l.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }

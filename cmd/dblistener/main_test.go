@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -23,6 +26,8 @@ func TestWorkerRepublishesBoards(t *testing.T) {
 	cfg.DatabaseURL = "rethinkdb://" + db.Addr() + "/leaderboard"
 	cfg.TopN = 3
 	cfg.PublishInterval = 10 * time.Millisecond
+	cfg.MetricsAddr = freeAddr(t)
+	cfg.MetricsToken = "mt"
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	done := make(chan error, 1)
@@ -42,6 +47,19 @@ func TestWorkerRepublishesBoards(t *testing.T) {
 		return err == nil && len(b.Top) == 1 && b.Top[0].Score == 7 && b.Top[0].Rank == 1
 	}, 10*time.Second, 10*time.Millisecond, "the worker writes the board's top N")
 
+	// The worker serves its metrics on METRICS_ADDR, behind METRICS_TOKEN.
+	req, err := http.NewRequest("GET", "http://"+cfg.MetricsAddr+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer mt")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, string(body), `leaderboard_changefeed_resyncs_total{feed="players"} 1`)
+	assert.Contains(t, string(body), `leaderboard_publish_lag_seconds_count`)
+
 	stop()
 	select {
 	case err := <-done:
@@ -49,6 +67,14 @@ func TestWorkerRepublishesBoards(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("dblistener did not stop")
 	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
 }
 
 func TestWorkerNeedsADatabaseURL(t *testing.T) {

@@ -15,12 +15,14 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/minirethink"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/relay"
@@ -53,6 +55,8 @@ type App struct {
 	Conn  models.ConnConfig
 	Store *models.Store
 	Hub   *ssehub.Hub
+	// Metrics is what /metrics serves.
+	Metrics *metrics.Metrics
 	// Streams counts the live streams against MAX_STREAMS.
 	Streams *connlimit.Limiter
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
@@ -92,7 +96,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		gripCfg = &g
 	}
 	log := o.Logger
-	a := &App{Config: cfg, log: log, served: make(chan error, 1)}
+	a := &App{Config: cfg, log: log, served: make(chan error, 1), Metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			a.runCleanup()
@@ -124,6 +128,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		lcfg := dblistener.Config{
 			TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Backoff: o.Backoff, Logger: log,
 			HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
+			Metrics: a.Metrics,
 		}
 		// The in-process listener beats before the API answers, so /readyz
 		// never reports a worker that is only starting.
@@ -136,7 +141,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 			}
 		})
 	}
-	a.bg.Go(func() { watchWorker(bg, a.Store, cfg.HeartbeatInterval, log) })
+	a.bg.Go(func() { watchWorker(bg, a.Store, cfg.HeartbeatInterval, log, a.Metrics) })
 
 	a.Hub = ssehub.New(ssehub.Config{
 		KeepAlive:    cfg.KeepAliveInterval,
@@ -144,13 +149,14 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		WriteTimeout: cfg.StreamWriteTimeout,
 		SendBuffer:   cfg.StreamSendBuffer,
 		Logger:       log,
+		Delivered:    func(at time.Time) { a.Metrics.Delivered("sse", at) },
 	})
 	maxStreams := cfg.MaxStreams
 	if maxStreams == 0 {
 		maxStreams = connlimit.DefaultTotal()
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
-	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
+	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log, a.Metrics) })
 
 	trusted, err := cfg.TrustedNets()
 	if err != nil {
@@ -170,6 +176,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		RateLimitWrites:  cfg.RateLimitWrites,
 		RateLimitStreams: cfg.RateLimitStreams,
 		TrustedProxies:   trusted,
+		Metrics:          a.Metrics,
+		MetricsToken:     cfg.MetricsToken,
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 )
 
@@ -14,7 +15,7 @@ import (
 // and when it is fresh again: once per change, not at every check, so a
 // dead worker shows in the logs as well as in /readyz. A database that
 // cannot be read changes nothing: its own errors are logged elsewhere.
-func watchWorker(ctx context.Context, store *models.Store, interval time.Duration, log *slog.Logger) {
+func watchWorker(ctx context.Context, store *models.Store, interval time.Duration, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("component", "worker-watch")
 	stale := false
 	for {
@@ -25,6 +26,7 @@ func watchWorker(ctx context.Context, store *models.Store, interval time.Duratio
 		if err != nil {
 			continue
 		}
+		m.HeartbeatAge(hb.Age, hb.Found)
 		switch {
 		case hb.Stale() && !stale:
 			log.Warn("worker heartbeat stale: streams will not move", "reason", models.WorkerProblem(hb), "heartbeat_age", hb.Age, "stale_after", hb.StaleAfter)
