@@ -17,6 +17,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/metrics"
+	"github.com/leaderboardhq/leaderboard/views/openapi"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/page"
 	"github.com/leaderboardhq/leaderboard/ssehub"
@@ -131,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 		e.HEAD(path, h)
 	}
 	get("/healthz", s.healthz)
+	get("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openapi.JSON)
+	})
 	if cfg.Metrics != nil {
 		get("/metrics", echo.WrapHandler(cfg.Metrics.Handler(cfg.MetricsToken)))
 	}

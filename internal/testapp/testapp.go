@@ -183,7 +183,8 @@ func (r Response) JSON(t testing.TB, v any) {
 	require.NoError(t, json.Unmarshal(r.Body, v), "body: %s", r.Body)
 }
 
-// Do sends a request to the app; body may be nil, a string or a value to
+// Do sends a request to the app and checks the answer against the OpenAPI
+// document; body may be nil, a string or a value to
 // encode as JSON. Headers come as "Name", "value" pairs.
 func (a *App) Do(t testing.TB, method, path string, body any, headers ...string) Response {
 	t.Helper()
@@ -209,7 +210,9 @@ func (a *App) Do(t testing.TB, method, path string, body any, headers ...string)
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	return Response{Status: res.StatusCode, Header: res.Header, Body: data}
+	out := Response{Status: res.StatusCode, Header: res.Header, Body: data}
+	CheckAgainstSpec(t, req, out)
+	return out
 }
 
 // SyncBuffer collects output that one goroutine writes (a process's stdout,
