@@ -50,6 +50,17 @@ type Config struct {
 	LogLevel string `envconfig:"LOG_LEVEL"`
 	// LogFormat is json (for log drains) or text (for people).
 	LogFormat string `envconfig:"LOG_FORMAT"`
+	// TokenTTL is how long a push client token is valid when POST /users
+	// gives no ttl.
+	TokenTTL time.Duration `envconfig:"TOKEN_TTL"`
+	// HistorySize is how many events each push channel keeps for clients
+	// that resume.
+	HistorySize int `envconfig:"HISTORY_SIZE"`
+	// HistoryTTL is how long a push channel keeps an event.
+	HistoryTTL time.Duration `envconfig:"HISTORY_TTL"`
+	// CORSOrigins are the origins (https://host[:port], or * for any) whose
+	// pages may open WebSockets; empty means same-origin only.
+	CORSOrigins []string `envconfig:"CORS_ORIGINS"`
 }
 
 // Defaults is the configuration with no environment variable set: the one
@@ -67,6 +78,9 @@ func Defaults() Config {
 		ShutdownTimeout:   10 * time.Second,
 		LogLevel:          "info",
 		LogFormat:         "json",
+		TokenTTL:          24 * time.Hour,
+		HistorySize:       100,
+		HistoryTTL:        24 * time.Hour,
 	}
 }
 
@@ -122,6 +136,9 @@ func (c Config) validate() error {
 	_, err := c.level()
 	check(err == nil, "LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
 	check(c.LogFormat == "json" || c.LogFormat == "text", "LOG_FORMAT must be json or text, got %q", c.LogFormat)
+	check(c.TokenTTL >= time.Second && c.TokenTTL <= 30*24*time.Hour, "TOKEN_TTL must be 1s to 720h, got %s", c.TokenTTL)
+	check(c.HistorySize >= 1 && c.HistorySize <= 10000, "HISTORY_SIZE must be 1-10000, got %d", c.HistorySize)
+	check(c.HistoryTTL >= time.Second, "HISTORY_TTL must be at least 1s, got %s", c.HistoryTTL)
 	return errors.Join(errs...)
 }
 
