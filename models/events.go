@@ -207,34 +207,41 @@ func (e *Events) pruneSize(ctx context.Context, channel string, seq uint64) {
 		Delete().RunWrite(e.st.session, r.RunOpts{Context: ctx})
 }
 
-// PruneExpired deletes up to limit events older than the history's TTL,
-// oldest first, except each channel's last event, which holds the
-// channel's seq (a channel whose events were all deleted would start again
-// at 1). It returns how many it looked at, so a caller knows whether there
-// may be more.
-func (e *Events) PruneExpired(ctx context.Context, limit int) (int, error) {
+// PruneExpired looks at up to limit events older than the history's TTL,
+// oldest first from the time from on, and deletes them, except each
+// channel's last event, which holds the channel's seq (a channel whose
+// events were all deleted would start again at 1). It returns the time to
+// go on from and how many events it looked at: fewer than limit means it
+// reached the end. Kept last events are looked at again only when the caller
+// starts over from the zero time.
+func (e *Events) PruneExpired(ctx context.Context, from time.Time, limit int) (time.Time, int, error) {
 	ctx, cancel := e.st.queryContext(ctx)
 	defer cancel()
 	run := r.RunOpts{Context: ctx}
 	cutoff := r.Now().Sub(e.history.TTL.Seconds())
+	var lower any = r.MinVal
+	if !from.IsZero() {
+		lower = from
+	}
 	var old []PushEvent
-	err := e.table.Between(r.MinVal, cutoff, r.BetweenOpts{Index: createdIndex}).
+	err := e.table.Between(lower, cutoff, r.BetweenOpts{Index: createdIndex}).
 		OrderBy(r.OrderByOpts{Index: createdIndex}).
-		Limit(limit).Pluck("id", "channel", "seq").
+		Limit(limit).Pluck("id", "channel", "seq", "created_at").
 		ReadAll(&old, e.st.session, run)
 	if err != nil {
-		return 0, classify("expired events", err)
+		return from, 0, classify("expired events", err)
 	}
 	last := map[string]uint64{}
 	var ids []any
 	for _, ev := range old {
+		from = ev.CreatedAt
 		if ev.Seq == 0 {
 			continue // a raw event: Stamp's
 		}
 		l, ok := last[ev.Channel]
 		if !ok {
 			if l, err = e.lastSeq(ctx, ev.Channel); err != nil {
-				return 0, err
+				return from, 0, err
 			}
 			last[ev.Channel] = l
 		}
@@ -244,10 +251,10 @@ func (e *Events) PruneExpired(ctx context.Context, limit int) (int, error) {
 	}
 	if len(ids) > 0 {
 		if _, err := e.table.GetAll(ids...).Delete().RunWrite(e.st.session, run); err != nil {
-			return 0, classify("prune events", err)
+			return from, 0, classify("prune events", err)
 		}
 	}
-	return len(old), nil
+	return from, len(old), nil
 }
 
 // deleteChannel deletes every event of the channel.
@@ -328,10 +335,12 @@ func (e *Events) Stamp(ctx context.Context, id any) error {
 	return nil
 }
 
-// EventChange is a stamped event inserted into the events table; other
-// writes (raw inserts, pruning) are reported with Event nil.
+// EventChange is a write to the events table: a stamped event inserted
+// (Event), or a raw one to stamp (RawID); neither for other writes
+// (pruning, deletions).
 type EventChange struct {
 	Event *PushEvent
+	RawID any
 }
 
 // Changes follows the events table.
@@ -342,11 +351,13 @@ func (e *Events) Changes(ctx context.Context) (*Feed[EventChange], error) {
 			return EventChange{}, nil
 		}
 		if _, stamped := m["seq"]; !stamped {
-			return EventChange{}, nil
+			return EventChange{RawID: m["id"]}, nil
 		}
 		var ev PushEvent
-		if err := decode(m, &ev); err != nil || ev.Seq == 0 || ev.Channel == "" {
-			return EventChange{}, nil // not ours to deliver
+		if err := decode(m, &ev); err != nil || ev.Seq == 0 || ev.ID != eventID(ev.Channel, ev.Seq) {
+			// A seq the protocol did not give (see PushEvent): not ours to
+			// deliver.
+			return EventChange{}, nil
 		}
 		return EventChange{Event: &ev}, nil
 	})

@@ -195,7 +195,7 @@ func TestExpiredHistoryKeepsTheLastSeq(t *testing.T) {
 	evs, err := p.Events.After(ctx, "news", 0, 100)
 	require.NoError(t, err)
 	assert.Empty(t, evs, "expired events are not retained")
-	n, err := p.Events.PruneExpired(ctx, 100)
+	_, n, err := p.Events.PruneExpired(ctx, time.Time{}, 100)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
 	last, err := p.Events.LastSeq(ctx, "news")
