@@ -3,6 +3,7 @@ module github.com/leaderboardhq/leaderboard
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.14
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/btree v1.1.3
 	github.com/kelseyhightower/envconfig v1.4.0

@@ -187,6 +187,9 @@ func (e *Events) After(ctx context.Context, channel string, after uint64, limit 
 	if err != nil {
 		return nil, classify("events of channel", err)
 	}
+	if e.history.TTL <= 0 {
+		return evs, nil // no age limit
+	}
 	cutoff := time.Now().Add(-e.history.TTL)
 	i := 0
 	for i < len(evs) && evs[i].CreatedAt.Before(cutoff) {
@@ -215,6 +218,9 @@ func (e *Events) pruneSize(ctx context.Context, channel string, seq uint64) {
 // reached the end. Kept last events are looked at again only when the caller
 // starts over from the zero time.
 func (e *Events) PruneExpired(ctx context.Context, from time.Time, limit int) (time.Time, int, error) {
+	if e.history.TTL <= 0 {
+		return from, 0, nil // no age limit
+	}
 	ctx, cancel := e.st.queryContext(ctx)
 	defer cancel()
 	run := r.RunOpts{Context: ctx}

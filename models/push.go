@@ -18,7 +18,8 @@ type Push struct {
 	Events   *Events
 }
 
-// History bounds what each channel keeps of its past events.
+// History bounds what each channel keeps of its past events; a zero field
+// sets no bound.
 type History struct {
 	// Size is how many events a channel keeps at most.
 	Size int

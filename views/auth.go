@@ -9,7 +9,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// requireKey guards writes: Authorization: Bearer <key> with one of keys.
+// pushKeyHeader carries an API key (app side) or a client's token.
+const pushKeyHeader = "X-Rethinkpush-Key"
+
+// requireKey guards writes: Authorization: Bearer <key> or
+// X-Rethinkpush-Key: <key> with one of keys.
 // With no keys configured, writes are open (the operator chose that
 // explicitly; cmd/web refuses to start that way against a real database
 // unless OPEN_WRITES=true).
@@ -25,10 +29,15 @@ func requireKey(keys []string) echo.MiddlewareFunc {
 			return next
 		}
 		return func(c echo.Context) error {
-			auth := c.Request().Header.Get(echo.HeaderAuthorization)
-			scheme, token, ok := strings.Cut(auth, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-				return echo.NewHTTPError(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+			// The push API's header, or a bearer token.
+			token := c.Request().Header.Get(pushKeyHeader)
+			if token == "" {
+				auth := c.Request().Header.Get(echo.HeaderAuthorization)
+				scheme, bearer, ok := strings.Cut(auth, " ")
+				if !ok || !strings.EqualFold(scheme, "Bearer") || bearer == "" {
+					return echo.NewHTTPError(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+				}
+				token = bearer
 			}
 			got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 			match := 0

@@ -36,6 +36,8 @@ type Config struct {
 	// streams excepted.
 	RequestTimeout time.Duration
 	Logger         *slog.Logger
+	// Push, if set, serves the push API (push.go).
+	Push *PushConfig
 }
 
 // Server is the HTTP API.
@@ -48,6 +50,7 @@ type Server struct {
 	keepAlive time.Duration
 	timeout   time.Duration
 	log       *slog.Logger
+	push      *pushServer
 }
 
 // MaxLimit bounds ?limit= on every list.
@@ -100,6 +103,9 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
+	if err := s.pushRoutes(cfg.Push, write); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/pushworker"
 )
 
 func main() {
@@ -58,7 +59,20 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := store.EnsureSchema(ctx); err != nil {
 		return err
 	}
+	if err := store.EnsurePushSchema(ctx); err != nil {
+		return err
+	}
 	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil)
+	// The push service's single writer of raw events runs beside the
+	// listener, in the one worker process.
+	push := models.NewPush(store, models.History{Size: cfg.HistorySize, TTL: cfg.HistoryTTL})
+	pushCtx, stopPush := context.WithCancel(ctx)
+	pushDone := make(chan struct{})
+	go func() {
+		defer close(pushDone)
+		pushworker.Run(pushCtx, push, pushworker.Config{Logger: log})
+	}()
+	defer func() { stopPush(); <-pushDone }()
 	return dblistener.Run(ctx, store, dblistener.Config{
 		TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Logger: log,
 	})

@@ -104,6 +104,7 @@ func testConfig(t *testing.T) config.Config {
 		QueryTimeout:      5 * time.Second,
 		RequestTimeout:    5 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
+		TokenTTL:          time.Hour,
 		LogLevel:          slog.LevelInfo.String(),
 		LogFormat:         "text",
 	}

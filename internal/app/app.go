@@ -22,6 +22,8 @@ import (
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/minirethink"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/pushhub"
+	"github.com/leaderboardhq/leaderboard/pushworker"
 	"github.com/leaderboardhq/leaderboard/relay"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 	"github.com/leaderboardhq/leaderboard/views"
@@ -52,6 +54,9 @@ type App struct {
 	Conn  models.ConnConfig
 	Store *models.Store
 	Hub   *ssehub.Hub
+	// Push is the push service's persistence; PushHub its connections here.
+	Push    *models.Push
+	PushHub *pushhub.Hub
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
 	Demo *models.Board
 	// URL is the API's base URL, e.g. http://127.0.0.1:5000.
@@ -102,6 +107,10 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	if err := a.Store.EnsureSchema(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.Store.EnsurePushSchema(ctx); err != nil {
+		return nil, err
+	}
+	a.Push = models.NewPush(a.Store, models.History{Size: cfg.HistorySize, TTL: cfg.HistoryTTL})
 
 	// Background work ends after the HTTP server has shut down.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -122,10 +131,14 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 			TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Backoff: o.Backoff, Logger: log,
 		}
 		a.bg.Go(func() { _ = dblistener.Run(bg, a.Store, lcfg) })
+		a.bg.Go(func() { pushworker.Run(bg, a.Push, pushworker.Config{Backoff: o.Backoff, Logger: log}) })
 	}
 
 	a.Hub = ssehub.New(ssehub.Config{KeepAlive: cfg.KeepAliveInterval, Buffer: o.StreamBuffer, Logger: log})
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
+	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
+	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
+	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log) })
 
 	api, err := views.New(views.Config{
 		Store:          a.Store,
@@ -136,6 +149,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		KeepAlive:      cfg.KeepAliveInterval,
 		RequestTimeout: cfg.RequestTimeout,
 		Logger:         log,
+		Push: &views.PushConfig{
+			Push: a.Push, Hub: a.PushHub, TokenTTL: cfg.TokenTTL, Origins: cfg.CORSOrigins, KeepAlive: cfg.KeepAliveInterval,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -151,6 +167,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	// Shutdown waits for connections to go idle, which streams never do:
 	// end them first.
 	a.srv.RegisterOnShutdown(a.Hub.Close)
+	a.srv.RegisterOnShutdown(a.PushHub.Close)
 
 	l := o.Listener
 	if l == nil {
