@@ -92,6 +92,14 @@ func (c *Conn) catchUp(ctx context.Context, s *sub) error {
 		if !c.current(s) {
 			return nil
 		}
+		// What was published before the read is committed, so the read
+		// finds it if history still has it.
+		h.mu.Lock()
+		var known uint64
+		if ch := h.channels[s.channel]; ch != nil {
+			known = ch.max
+		}
+		h.mu.Unlock()
 		progress, err := c.readHistory(ctx, s)
 		if err != nil {
 			return err
@@ -99,12 +107,13 @@ func (c *Conn) catchUp(ctx context.Context, s *sub) error {
 		h.mu.Lock()
 		ch := h.channels[s.channel]
 		if ch != nil && ch.max > s.last && s.mode == Log {
-			if progress {
+			if progress || ch.max > known {
+				// More came, or was published during the read: read again.
 				h.mu.Unlock()
 				continue
 			}
-			// Published, yet not in history: it is gone (the channel was
-			// emptied). Say so rather than wait for ever.
+			// Published before the read, yet not in history: it is gone
+			// (the channel was emptied). Say so rather than wait for ever.
 			missed := s.last
 			s.last = ch.max
 			s.catching = false

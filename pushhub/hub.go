@@ -225,11 +225,17 @@ func (c *Conn) Next(ctx context.Context) (*Message, error) {
 		}
 		return m, nil
 	case <-c.done:
+		if c.err == nil {
+			return nil, errEnded
+		}
 		return nil, c.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
+
+// errEnded: Next on a connection closed with no reason (its client left).
+var errEnded = errors.New("the connection ended")
 
 // Out is the queue Next reads, for transports that select on it with other
 // channels (keep-alive tickers); after a receive they call Took.
@@ -277,9 +283,10 @@ func (c *Conn) offer(m *Message) {
 
 // Subscribe subscribes the connection to channel, whose permission the
 // caller checked, after seq since (nil: from now on). It queues the
-// "subscribed" reply, then the history after since, then live events.
+// "subscribed" reply, then the history after since, then live events: every
+// event committed after the reply was queued reaches the client.
 // Subscribing again restarts the subscription.
-func (c *Conn) Subscribe(name string, mode Mode, since *uint64) error {
+func (c *Conn) Subscribe(ctx context.Context, name string, mode Mode, since *uint64) error {
 	h := c.hub
 	h.mu.Lock()
 	if old := c.subs[name]; old != nil {
@@ -297,6 +304,19 @@ func (c *Conn) Subscribe(name string, mode Mode, since *uint64) error {
 	}
 	ch.subs[s] = struct{}{}
 	h.mu.Unlock()
+	if mode == Log && since == nil {
+		// "From now" is the last seq before the reply: read it here, not
+		// on the catch-up goroutine. What is published meanwhile is
+		// caught up from history.
+		last, err := h.cfg.Source.LastSeq(ctx, name)
+		if err != nil {
+			c.Unsubscribe(name)
+			return err
+		}
+		h.mu.Lock()
+		s.last, s.started = last, true
+		h.mu.Unlock()
+	}
 	if !c.Send(&Message{Type: TypeSubscribed, Channel: name}) {
 		return c.err
 	}

@@ -111,7 +111,7 @@ func TestSubscribeWithSinceReplaysThenGoesLive(t *testing.T) {
 	}
 	c := connect(t, hub)
 	since := uint64(0)
-	require.NoError(t, c.Subscribe("news", pushhub.Log, &since))
+	require.NoError(t, c.Subscribe(context.Background(), "news", pushhub.Log, &since))
 	assert.Equal(t, pushhub.TypeSubscribed, next(t, c).Type)
 	// Events published while the subscription is catching up are neither
 	// lost nor sent twice.
@@ -130,7 +130,7 @@ func TestAGapIsFilledFromHistory(t *testing.T) {
 	h := newHistory()
 	hub := pushhub.New(pushhub.Config{Source: h})
 	c := connect(t, hub)
-	require.NoError(t, c.Subscribe("news", pushhub.Log, nil))
+	require.NoError(t, c.Subscribe(context.Background(), "news", pushhub.Log, nil))
 	assert.Equal(t, pushhub.TypeSubscribed, next(t, c).Type)
 	require.Eventually(t, func() bool { return len(hub.Channels(pushhub.Log)) == 1 }, time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond) // let the subscription start
@@ -153,7 +153,7 @@ func TestMissedHistoryIsReported(t *testing.T) {
 	h.pruned["news"] = 6
 	c := connect(t, hub)
 	since := uint64(2)
-	require.NoError(t, c.Subscribe("news", pushhub.Log, &since))
+	require.NoError(t, c.Subscribe(context.Background(), "news", pushhub.Log, &since))
 	assert.Equal(t, pushhub.TypeSubscribed, next(t, c).Type)
 	m := next(t, c)
 	assert.Equal(t, pushhub.TypeError, m.Type)
@@ -167,7 +167,7 @@ func TestStateChannelStartsWithTheStateAndNeverGoesBack(t *testing.T) {
 	h.states["board-1"] = event.Event{Topic: "board-1", Seq: 5, Data: []byte(`{"v":5}`)}
 	hub := pushhub.New(pushhub.Config{Source: h})
 	c := connect(t, hub)
-	require.NoError(t, c.Subscribe("board-1", pushhub.State, nil))
+	require.NoError(t, c.Subscribe(context.Background(), "board-1", pushhub.State, nil))
 	assert.Equal(t, pushhub.TypeSubscribed, next(t, c).Type)
 	m := next(t, c)
 	assert.JSONEq(t, `{"type":"event","channel":"board-1","id":5,"data":{"v":5}}`, string(m.JSON()))
@@ -180,7 +180,7 @@ func TestSlowConnectionIsDropped(t *testing.T) {
 	h := newHistory()
 	hub := pushhub.New(pushhub.Config{Source: h, Buffer: 4})
 	c := connect(t, hub)
-	require.NoError(t, c.Subscribe("news", pushhub.Log, nil))
+	require.NoError(t, c.Subscribe(context.Background(), "news", pushhub.Log, nil))
 	require.Eventually(t, func() bool {
 		// Started: a published event goes to the queue.
 		return len(c.Out()) > 0
@@ -201,10 +201,10 @@ func TestRevocationsAndLimits(t *testing.T) {
 	h := newHistory()
 	hub := pushhub.New(pushhub.Config{Source: h, MaxSubscriptions: 2})
 	c := connect(t, hub)
-	require.NoError(t, c.Subscribe("a", pushhub.Log, nil))
-	require.NoError(t, c.Subscribe("b", pushhub.Log, nil))
-	assert.ErrorIs(t, c.Subscribe("c", pushhub.Log, nil), pushhub.ErrTooManySubscriptions)
-	require.NoError(t, c.Subscribe("b", pushhub.Log, nil), "again is not one more")
+	require.NoError(t, c.Subscribe(context.Background(), "a", pushhub.Log, nil))
+	require.NoError(t, c.Subscribe(context.Background(), "b", pushhub.Log, nil))
+	assert.ErrorIs(t, c.Subscribe(context.Background(), "c", pushhub.Log, nil), pushhub.ErrTooManySubscriptions)
+	require.NoError(t, c.Subscribe(context.Background(), "b", pushhub.Log, nil), "again is not one more")
 	hub.Revoke("a", "u1", "no longer a member of channel a")
 	assert.False(t, c.Subscribed("a"))
 	hub.RevokeToken("tok")

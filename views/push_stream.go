@@ -46,7 +46,7 @@ func (s *Server) channelStream(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the server is shutting down")
 	}
 	defer conn.Close(nil)
-	if err := conn.Subscribe(name, mode, since); err != nil {
+	if err := conn.Subscribe(ctx, name, mode, since); err != nil {
 		return nil
 	}
 

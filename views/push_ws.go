@@ -75,7 +75,7 @@ func (s *Server) pushSocket(c echo.Context) error {
 		s.writeSocket(ctx, ws, conn)
 	}()
 	go s.pingSocket(ctx, ws, conn)
-	if err := conn.Subscribe(models.DirectChannel(sess.User.Username), pushhub.Log, nil); err == nil {
+	if err := conn.Subscribe(ctx, models.DirectChannel(sess.User.Username), pushhub.Log, nil); err == nil {
 		s.readSocket(ctx, ws, conn, sess)
 	}
 	conn.Close(nil)
@@ -137,11 +137,14 @@ func (s *Server) handleClientMessage(ctx context.Context, conn *pushhub.Conn, se
 		if err != nil {
 			return pushhub.Notice(channel, s.clientError(err))
 		}
-		if err := conn.Subscribe(ch, mode, since); err != nil {
-			if errors.Is(err, pushhub.ErrTooManySubscriptions) {
+		if err := conn.Subscribe(ctx, ch, mode, since); err != nil {
+			switch {
+			case errors.Is(err, pushhub.ErrTooManySubscriptions):
 				return pushhub.Notice(channel, fmt.Sprintf("at most %d subscriptions a connection", maxSubscriptions))
+			case conn.Err() != nil:
+				return nil // the connection ended
 			}
-			return nil // the connection ended
+			return pushhub.Notice(channel, s.clientError(err))
 		}
 		return nil
 	case "unsubscribe":
