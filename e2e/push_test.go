@@ -306,6 +306,23 @@ func pushScenarios(t *testing.T, env *pushEnv) {
 		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	})
 
+	t.Run("a membership or a channel that ends ends its subscriptions", func(t *testing.T) {
+		require.Equal(t, http.StatusNoContent, env.do(t, 1, "DELETE", "/channels/team/members/ann", nil).Status)
+		assert.Equal(t, testapp.PushMessage{Type: "error", Channel: "team", Error: "no longer a member of channel team"},
+			sa.Next(t, 5*time.Second))
+		env.post(t, 0, "team", "after")
+		sa.Quiet(t, 300*time.Millisecond)
+
+		env.channel(t, "doomed", "fanout")
+		subscribed(t, sb, "doomed", nil)
+		require.Equal(t, http.StatusNoContent, env.do(t, 0, "DELETE", "/channels/doomed", nil).Status)
+		assert.Equal(t, testapp.PushMessage{Type: "error", Channel: "doomed", Error: "channel doomed was deleted"},
+			sb.Next(t, 5*time.Second))
+		ping := map[string]any{"type": "ping"}
+		sb.Send(t, ping)
+		assert.Equal(t, "pong", sb.Next(t, 5*time.Second).Type, "the connection goes on")
+	})
+
 	t.Run("deleting a user closes its connections", func(t *testing.T) {
 		u := testapp.RegisterUser(t, env.web(0), pushKey, "leaver", 0)
 		s := env.dial(t, 1, u)

@@ -428,6 +428,30 @@ func (h *Hub) Channels(mode Mode) []string {
 	return out
 }
 
+// Subscription is one user's subscription to a channel here.
+type Subscription struct {
+	Channel, User string
+}
+
+// Subscriptions returns the distinct (channel, user) pairs of Log
+// subscriptions, for a resync of memberships.
+func (h *Hub) Subscriptions() []Subscription {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[Subscription]bool{}
+	var out []Subscription
+	for name, ch := range h.channels {
+		for s := range ch.subs {
+			p := Subscription{Channel: name, User: s.conn.user}
+			if s.mode == Log && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // Tokens returns the hashes of the tokens of open connections.
 func (h *Hub) Tokens() []string {
 	h.mu.Lock()

@@ -222,6 +222,24 @@ func relayMembers(ctx context.Context, src PushSource, hub *pushhub.Hub, healthy
 		return err
 	}
 	defer feed.Close()
+	// Memberships (and direct channels' users) that ended while no feed
+	// was open end their subscriptions now.
+	for _, sub := range hub.Subscriptions() {
+		ch, err := src.Push.Channels.Get(ctx, sub.Channel)
+		if errors.Is(err, models.ErrNotFound) {
+			continue // the channels feed's
+		}
+		if err != nil {
+			return err
+		}
+		err = src.Push.Members.MaySubscribe(ctx, ch, &models.User{ID: sub.User})
+		switch {
+		case errors.Is(err, models.ErrForbidden):
+			hub.Revoke(sub.Channel, sub.User, err.Error())
+		case err != nil:
+			return err
+		}
+	}
 	healthy()
 	for {
 		change, err := feed.Next()
