@@ -47,7 +47,7 @@ func (s *Server) channelStream(c echo.Context) error {
 	}
 	defer conn.Close(nil)
 	if err := conn.Subscribe(ctx, name, mode, since); err != nil {
-		return nil
+		return err // nothing is written yet: a proper error response
 	}
 
 	rc := http.NewResponseController(c.Response())

@@ -271,3 +271,21 @@ func TestIdleSocketsArePinged(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return pings.Load() >= 3 }, 5*time.Second, 10*time.Millisecond)
 }
+
+func TestPushDatabaseOutageIs503(t *testing.T) {
+	a, ann := startPush(t, nil)
+	a.DB.Close()
+	for _, req := range []struct {
+		method, path, body string
+		headers            []string
+	}{
+		{"POST", "/users", `{"register_user":"bob"}`, pushAuth},
+		{"POST", "/events", `{"channel":"news","data":1}`, pushAuth},
+		{"GET", "/ws?token=" + ann.Token, ``, []string{"Upgrade", "websocket", "Connection", "Upgrade"}},
+		{"GET", "/channels/news/events?token=" + ann.Token, ``, []string{"Accept", "text/event-stream"}},
+	} {
+		res := a.Do(t, req.method, req.path, req.body, req.headers...)
+		assert.Equal(t, http.StatusServiceUnavailable, res.Status, "%s %s: %s", req.method, req.path, res.Body)
+		assert.JSONEq(t, `{"error": "the database is unavailable, try again shortly"}`, string(res.Body))
+	}
+}

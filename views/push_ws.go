@@ -68,6 +68,11 @@ func (s *Server) pushSocket(c echo.Context) error {
 	defer conn.Close(nil)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	// The queue is empty: the reply is queued without waiting for a writer.
+	if err := conn.Subscribe(ctx, models.DirectChannel(sess.User.Username), pushhub.Log, nil); err != nil {
+		ws.Close(websocket.StatusTryAgainLater, s.clientError(err))
+		return nil
+	}
 
 	wrote := make(chan struct{})
 	go func() {
@@ -75,9 +80,7 @@ func (s *Server) pushSocket(c echo.Context) error {
 		s.writeSocket(ctx, ws, conn)
 	}()
 	go s.pingSocket(ctx, ws, conn)
-	if err := conn.Subscribe(ctx, models.DirectChannel(sess.User.Username), pushhub.Log, nil); err == nil {
-		s.readSocket(ctx, ws, conn, sess)
-	}
+	s.readSocket(ctx, ws, conn, sess)
 	conn.Close(nil)
 	<-wrote
 	return nil
