@@ -230,8 +230,8 @@ func (e *Events) PruneExpired(ctx context.Context, from time.Time, limit int) (t
 		lower = from
 	}
 	var old []PushEvent
-	err := e.table.Between(lower, cutoff, r.BetweenOpts{Index: createdIndex}).
-		OrderBy(r.OrderByOpts{Index: createdIndex}).
+	err := e.table.Between(lower, cutoff, r.BetweenOpts{Index: eventsCreatedIndex}).
+		OrderBy(r.OrderByOpts{Index: eventsCreatedIndex}).
 		Limit(limit).Pluck("id", "channel", "seq", "created_at").
 		ReadAll(&old, e.st.session, run)
 	if err != nil {

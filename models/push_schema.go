@@ -33,8 +33,8 @@ const (
 	// rawIndex finds the stamped copy of a raw event by the raw event's id,
 	// so stamping is idempotent.
 	rawIndex = "raw"
-	// createdIndex: events by insertion time, for pruning by age.
-	createdIndex = "created_at"
+	// eventsCreatedIndex: events by insertion time, for pruning by age.
+	eventsCreatedIndex = "created_at"
 )
 
 // pushIndexes are the secondary indexes of the push tables: a field name
@@ -48,7 +48,7 @@ var pushIndexes = map[string]map[string]any{
 		channelSeqIndex: func(e r.Term) any { return []any{e.Field("channel"), e.Field("seq")} },
 		pendingIndex:    func(e r.Term) any { return r.Branch(e.HasFields("seq"), nil, true) },
 		rawIndex:        "raw",
-		createdIndex:    "created_at",
+		eventsCreatedIndex:    "created_at",
 	},
 }
 
