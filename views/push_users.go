@@ -51,7 +51,6 @@ func (s *Server) registerUser(c echo.Context) error {
 		ttl = time.Duration(n) * time.Second
 	}
 	ctx := c.Request().Context()
-	// Check the name before writing anything.
 	user, err := s.push.Push.Users.Register(ctx, *req.RegisterUser)
 	if err != nil {
 		return err
