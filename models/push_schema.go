@@ -45,10 +45,10 @@ var pushIndexes = map[string]map[string]any{
 	channelsTable: {userIndex: "user"},
 	membersTable:  {userIndex: "user", channelIndex: "channel"},
 	eventsTable: {
-		channelSeqIndex: func(e r.Term) any { return []any{e.Field("channel"), e.Field("seq")} },
-		pendingIndex:    func(e r.Term) any { return r.Branch(e.HasFields("seq"), nil, true) },
-		rawIndex:        "raw",
-		eventsCreatedIndex:    "created_at",
+		channelSeqIndex:    func(e r.Term) any { return []any{e.Field("channel"), e.Field("seq")} },
+		pendingIndex:       func(e r.Term) any { return r.Branch(e.HasFields("seq"), nil, true) },
+		rawIndex:           "raw",
+		eventsCreatedIndex: "created_at",
 	},
 }
 
