@@ -1,9 +1,11 @@
 package testapp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,11 +48,31 @@ func KeyHeader(key string) []string {
 	return []string{"X-Rethinkpush-Key", key}
 }
 
-// DoURL is Do for an absolute URL.
+// DoURL is Do for an absolute URL (any web process's), with
+// http.DefaultClient.
 func DoURL(t testing.TB, method, rawURL string, body any, headers ...string) Response {
 	t.Helper()
-	a := &App{}
-	return a.do(t, method, rawURL, body, headers...)
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		require.NoError(t, err)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, rawURL, rd)
+	require.NoError(t, err)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return Response{Status: res.StatusCode, Header: res.Header, Body: data}
 }
 
 // PushMessage is one message a push WebSocket client receives.

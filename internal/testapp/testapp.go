@@ -171,11 +171,6 @@ func (r Response) JSON(t testing.TB, v any) {
 // encode as JSON. Headers come as "Name", "value" pairs.
 func (a *App) Do(t testing.TB, method, path string, body any, headers ...string) Response {
 	t.Helper()
-	return a.do(t, method, a.URL+path, body, headers...)
-}
-
-func (a *App) do(t testing.TB, method, rawURL string, body any, headers ...string) Response {
-	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -188,7 +183,7 @@ func (a *App) do(t testing.TB, method, rawURL string, body any, headers ...strin
 		require.NoError(t, err)
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, rawURL, rd)
+	req, err := http.NewRequest(method, a.URL+path, rd)
 	require.NoError(t, err)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
