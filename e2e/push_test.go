@@ -110,7 +110,10 @@ func standaloneEnv(t *testing.T, webs int) *pushEnv {
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_ = dblistener.Run(ctx, store, dblistener.Config{TopN: cfg.TopN, Interval: 10 * time.Millisecond, Backoff: testapp.Fast, Logger: testapp.Logger()})
+		err := dblistener.Run(ctx, store, dblistener.Config{TopN: cfg.TopN, Interval: 10 * time.Millisecond, Backoff: testapp.Fast, Logger: testapp.Logger()})
+		if err != nil {
+			t.Errorf("dblistener: %v", err)
+		}
 	})
 	wg.Go(func() {
 		push := models.NewPush(store, models.History{Size: cfg.HistorySize, TTL: cfg.HistoryTTL})
