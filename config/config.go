@@ -86,6 +86,14 @@ type Config struct {
 	LogLevel string `envconfig:"LOG_LEVEL"`
 	// LogFormat is json (for log drains) or text (for people).
 	LogFormat string `envconfig:"LOG_FORMAT"`
+	// TokenTTL is how long a push client token is valid when POST /users
+	// gives no ttl.
+	TokenTTL time.Duration `envconfig:"TOKEN_TTL"`
+	// HistorySize is how many events each push channel keeps for clients
+	// that resume.
+	HistorySize int `envconfig:"HISTORY_SIZE"`
+	// HistoryTTL is how long a push channel keeps an event.
+	HistoryTTL time.Duration `envconfig:"HISTORY_TTL"`
 	// CORSOrigins are the other sites (scheme://host[:port], comma-separated)
 	// whose pages may write; the service's own pages always may. "*" never
 	// opens writes to every site.
@@ -115,6 +123,9 @@ func Defaults() Config {
 		ShutdownTimeout:     10 * time.Second,
 		LogLevel:            "info",
 		LogFormat:           "json",
+		TokenTTL:            24 * time.Hour,
+		HistorySize:         100,
+		HistoryTTL:          24 * time.Hour,
 	}
 }
 
@@ -206,6 +217,9 @@ func (c Config) validate() error {
 	for _, o := range c.CORSOrigins {
 		check(isOrigin(o), "CORS_ORIGINS must be * or scheme://host[:port] entries, got %q", o)
 	}
+	check(c.TokenTTL >= time.Second && c.TokenTTL <= 30*24*time.Hour, "TOKEN_TTL must be 1s to 720h, got %s", c.TokenTTL)
+	check(c.HistorySize >= 1 && c.HistorySize <= 10000, "HISTORY_SIZE must be 1-10000, got %d", c.HistorySize)
+	check(c.HistoryTTL >= time.Second, "HISTORY_TTL must be at least 1s, got %s", c.HistoryTTL)
 	return errors.Join(errs...)
 }
 

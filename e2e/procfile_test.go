@@ -13,8 +13,8 @@ import (
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
 
 	"github.com/leaderboardhq/leaderboard/config"
-	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
+	"github.com/leaderboardhq/leaderboard/internal/worker"
 	"github.com/leaderboardhq/leaderboard/minirethink"
 	"github.com/leaderboardhq/leaderboard/models"
 )
@@ -42,13 +42,15 @@ func TestProcfileStartsTogetherOnAFreshDatabase(t *testing.T) {
 					defer store.Close()
 					err = store.EnsureSchema(ctx)
 				}
-				workerUp <- err
+				var wait func() error
 				if err == nil {
 					cfg := config.Defaults()
-					_ = dblistener.Run(ctx, store, dblistener.Config{
-						TopN: cfg.TopN, Interval: 10 * time.Millisecond, Logger: testapp.Logger(),
-						HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
-					})
+					cfg.PublishInterval = 10 * time.Millisecond
+					wait, err = worker.Start(ctx, store, cfg, worker.Options{Logger: testapp.Logger()})
+				}
+				workerUp <- err
+				if err == nil {
+					_ = wait()
 				}
 			}()
 			web := testapp.Start(t, testapp.Options{Config: func(c *config.Config) {
@@ -61,7 +63,7 @@ func TestProcfileStartsTogetherOnAFreshDatabase(t *testing.T) {
 			require.NoError(t, r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"db": "leaderboard"}).
 				Field("name").ReadAll(&names, session))
 			sort.Strings(names)
-			assert.Equal(t, []string{"boards", "heartbeats", "players"}, names, "one table of each name")
+			assert.Equal(t, []string{"boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, names, "one table of each name")
 
 			var board struct{ ID string }
 			res := web.Do(t, "POST", "/boards/", `{"name": "Cup"}`)

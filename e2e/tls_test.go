@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/leaderboardhq/leaderboard/config"
-	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/internal/app"
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
 	"github.com/leaderboardhq/leaderboard/minirethink"
@@ -31,21 +30,9 @@ func TestDatabaseOverTLS(t *testing.T) {
 
 	conn, err := models.ParseURL(url)
 	require.NoError(t, err)
-	ctx, stop := context.WithCancel(context.Background())
-	workerDone := make(chan struct{})
-	t.Cleanup(func() { stop(); <-workerDone })
-	worker, err := models.Open(ctx, conn, models.Options{})
-	require.NoError(t, err, "the worker connects over TLS")
-	require.NoError(t, worker.EnsureSchema(ctx))
-	go func() {
-		defer close(workerDone)
-		defer worker.Close()
-		cfg := config.Defaults()
-		_ = dblistener.Run(ctx, worker, dblistener.Config{
-			TopN: cfg.TopN, Interval: 10 * time.Millisecond, Logger: testapp.Logger(),
-			HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
-		})
-	}()
+	cfg := config.Defaults()
+	cfg.PublishInterval = 10 * time.Millisecond
+	testapp.StartWorker(t, conn, cfg) // the worker connects over TLS
 
 	web := testapp.Start(t, testapp.Options{Config: func(c *config.Config) { c.DatabaseURL, c.OpenWrites = url, true }})
 	b, ids := web.Board(t, "Cup", "Ann")

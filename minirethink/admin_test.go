@@ -188,7 +188,7 @@ func TestEnsureSchema(t *testing.T) {
 		require.NoError(t, st.EnsureSchema(context.Background()), "creating the schema")
 		require.NoError(t, st.EnsureSchema(context.Background()), "finding it in place")
 
-		assert.Equal(t, []string{"boards", "heartbeats", "players"}, readStrings(t, admin, r.DB(db).TableList()))
+		assert.Equal(t, []string{"boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, readStrings(t, admin, r.DB(db).TableList()))
 		assert.Equal(t, []string{"created"}, readStrings(t, admin, r.DB(db).Table("boards").IndexList()))
 		players := r.DB(db).Table("players")
 		assert.Equal(t, []string{"board", "rank"}, readStrings(t, admin, players.IndexList()))

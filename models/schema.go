@@ -54,6 +54,17 @@ var schema = []tableSpec{
 		}},
 	}},
 	{name: heartbeatsTable},
+	// The push service's.
+	{name: usersTable},
+	{name: tokensTable, indexes: []indexSpec{{name: userIndex, field: "user"}, {name: expiresIndex, field: "expires_at"}}},
+	{name: channelsTable, indexes: []indexSpec{{name: userIndex, field: "user"}}},
+	{name: membersTable, indexes: []indexSpec{{name: userIndex, field: "user"}, {name: channelIndex, field: "channel"}}},
+	{name: eventsTable, indexes: []indexSpec{
+		{name: channelSeqIndex, fn: func(e r.Term) any { return []any{e.Field("channel"), e.Field("seq")} }},
+		{name: pendingIndex, fn: func(e r.Term) any { return r.Branch(e.HasFields("seq"), nil, true) }},
+		{name: rawIndex, field: "raw"},
+		{name: eventsCreatedIndex, field: "created_at"},
+	}},
 }
 
 // ensureAttempts bounds EnsureSchema's retries after it met a concurrent

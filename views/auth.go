@@ -8,7 +8,11 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// requireKey guards writes: Authorization: Bearer <key> with one of keys.
+// pushKeyHeader carries an API key (app side) or a client's token.
+const pushKeyHeader = "X-Rethinkpush-Key"
+
+// requireKey guards writes: Authorization: Bearer <key> or
+// X-Rethinkpush-Key: <key> with one of keys.
 // With no keys configured, writes are open (the operator chose that
 // explicitly; cmd/web refuses to start that way against a real database
 // unless OPEN_WRITES=true).
@@ -24,9 +28,13 @@ func requireKey(keys []string) echo.MiddlewareFunc {
 			return next
 		}
 		return func(c echo.Context) error {
-			token, ok := bearer(c.Request())
-			if !ok {
-				return echo.NewHTTPError(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+			// The push API's header, or a bearer token.
+			token := c.Request().Header.Get(pushKeyHeader)
+			if token == "" {
+				var ok bool
+				if token, ok = bearer(c.Request()); !ok {
+					return echo.NewHTTPError(http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+				}
 			}
 			got := sha256.Sum256([]byte(token))
 			match := 0

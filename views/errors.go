@@ -50,6 +50,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, models.ErrInvalid):
 		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, models.ErrUnauthorized):
+		status, msg = http.StatusUnauthorized, err.Error()
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="push"`)
+	case errors.Is(err, models.ErrForbidden):
+		status, msg = http.StatusForbidden, err.Error()
+	case errors.Is(err, models.ErrConflict):
+		status, msg = http.StatusConflict, err.Error()
 	case errors.Is(err, models.ErrUnavailable):
 		// ErrSchemaMissing included: the processes re-create the schema.
 		status, msg = http.StatusServiceUnavailable, "the database is unavailable, try again shortly"

@@ -17,10 +17,10 @@ import (
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/metrics"
-	"github.com/leaderboardhq/leaderboard/views/openapi"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/page"
 	"github.com/leaderboardhq/leaderboard/ssehub"
+	"github.com/leaderboardhq/leaderboard/views/openapi"
 )
 
 // Config is what the HTTP layer needs.
@@ -57,6 +57,8 @@ type Config struct {
 	// /metrics (to "Authorization: Bearer <MetricsToken>" when that is set).
 	Metrics      *metrics.Metrics
 	MetricsToken string
+	// Push, if set, serves the push API (push.go).
+	Push *PushConfig
 }
 
 // Server is the HTTP API.
@@ -71,6 +73,7 @@ type Server struct {
 	keepAlive time.Duration
 	timeout   time.Duration
 	log       *slog.Logger
+	push      *pushServer
 }
 
 // MaxLimit bounds ?limit= on every list.
@@ -147,6 +150,9 @@ func New(cfg Config) (*Server, error) {
 	get("/boards/:board/players/:player", s.getPlayer)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
+	if err := s.pushRoutes(cfg.Push, write); err != nil {
+		return nil, err
+	}
 
 	// The live page and its files (package page).
 	pages := page.New()

@@ -31,14 +31,11 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 	if s.hub == nil {
 		return echo.NewHTTPError(http.StatusNotAcceptable, "streams are not enabled on this server")
 	}
-	if s.streams != nil {
-		release, err := s.streams.Acquire(c.RealIP())
-		if err != nil {
-			return err
-		}
-		defer release()
+	release, err := s.holdStream(c, "sse")
+	if err != nil {
+		return err
 	}
-	defer s.metrics.Subscribed("sse")()
+	defer release()
 	// Streams outlive any per-request deadline.
 	rc := http.NewResponseController(c.Response())
 	_ = rc.SetWriteDeadline(time.Time{})
@@ -108,4 +105,19 @@ func lastEventID(r *http.Request) (uint64, bool) {
 func parseSeq(raw string) (uint64, bool) {
 	n, err := strconv.ParseUint(strings.TrimSpace(raw), 10, 64)
 	return n, err == nil
+}
+
+// holdStream takes a slot for a long-lived stream (SSE or WebSocket) under
+// MAX_STREAMS and MAX_STREAMS_PER_CLIENT and counts it as a live
+// subscriber; release gives both back. Over a cap it returns connlimit's
+// error, a 503 before anything is written.
+func (s *Server) holdStream(c echo.Context, transport string) (release func(), err error) {
+	freeSlot := func() {}
+	if s.streams != nil {
+		if freeSlot, err = s.streams.Acquire(c.RealIP()); err != nil {
+			return nil, err
+		}
+	}
+	left := s.metrics.Subscribed(transport)
+	return func() { left(); freeSlot() }, nil
 }

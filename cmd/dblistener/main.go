@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/config"
-	"github.com/leaderboardhq/leaderboard/dblistener"
-	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/internal/worker"
 	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 )
@@ -46,14 +45,6 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	var sink dblistener.Sink
-	if cfg.GripURL != "" {
-		g, err := grip.ParseURL(cfg.GripURL)
-		if err != nil {
-			return err
-		}
-		sink = dblistener.GripSink{Publisher: grip.NewPublisher(g)}
-	}
 	store, err := models.Open(ctx, conn, models.Options{QueryTimeout: cfg.QueryTimeout})
 	if err != nil {
 		return err
@@ -70,13 +61,11 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		defer stop()
 	}
-	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil,
-		"heartbeat_interval", cfg.HeartbeatInterval)
-	return dblistener.Run(ctx, store, dblistener.Config{
-		TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Logger: log,
-		HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
-		Metrics: m,
-	})
+	wait, err := worker.Start(ctx, store, cfg, worker.Options{Logger: log, Metrics: m})
+	if err != nil {
+		return err
+	}
+	return wait()
 }
 
 // serveMetrics serves /metrics on addr until stop is called: the worker has

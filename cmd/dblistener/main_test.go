@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
 
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
@@ -81,4 +82,44 @@ func TestWorkerNeedsADatabaseURL(t *testing.T) {
 	err := run(context.Background(), config.Config{}, testapp.Logger())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "DATABASE_URL is not set")
+}
+
+// The worker stamps events other programs insert raw: they get their
+// channel's next id, which is what web processes wait for to deliver them.
+func TestWorkerStampsRawEvents(t *testing.T) {
+	db := minirethink.RunT(t)
+	cfg := config.Defaults()
+	cfg.DatabaseURL = "rethinkdb://" + db.Addr() + "/leaderboard"
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, testapp.Logger()) }()
+
+	store := testapp.OpenStore(t, testapp.ConnTo(db.Addr()))
+	push := models.NewPush(store, models.History{Size: cfg.HistorySize, TTL: cfg.HistoryTTL})
+	_, err := push.Channels.Create(ctx, "news", models.Fanout)
+	require.NoError(t, err)
+	_, _, err = push.Events.Post(ctx, "news", "first")
+	require.NoError(t, err)
+	session, err := r.Connect(r.ConnectOpts{Address: db.Addr()})
+	require.NoError(t, err)
+	defer session.Close()
+	_, err = r.DB("leaderboard").Table("events").Insert(map[string]any{"channel": "news", "data": "raw"}).RunWrite(session)
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool {
+		evs, err := push.Events.After(ctx, "news", 1, 10)
+		return err == nil && len(evs) == 1 && evs[0].Seq == 2 && evs[0].Data == "raw"
+	}, 10*time.Second, 10*time.Millisecond, "the worker stamps the raw event")
+	pending, err := push.Events.Pending(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+
+	stop()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("dblistener did not stop")
+	}
 }

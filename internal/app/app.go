@@ -20,11 +20,12 @@ import (
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/connlimit"
-	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/grip"
+	"github.com/leaderboardhq/leaderboard/internal/worker"
 	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/minirethink"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/pushhub"
 	"github.com/leaderboardhq/leaderboard/relay"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 	"github.com/leaderboardhq/leaderboard/views"
@@ -59,6 +60,9 @@ type App struct {
 	Metrics *metrics.Metrics
 	// Streams counts the live streams against MAX_STREAMS.
 	Streams *connlimit.Limiter
+	// Push is the push service's persistence; PushHub its connections here.
+	Push    *models.Push
+	PushHub *pushhub.Hub
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
 	Demo *models.Board
 	// URL is the API's base URL, e.g. http://127.0.0.1:5000.
@@ -109,6 +113,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	if err := a.Store.EnsureSchema(ctx); err != nil {
 		return nil, err
 	}
+	a.Push = models.NewPush(a.Store, models.History{Size: cfg.HistorySize, TTL: cfg.HistoryTTL})
 
 	// Background work ends after the HTTP server has shut down.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -121,25 +126,11 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 				return nil, fmt.Errorf("seed demo board: %w", err)
 			}
 		}
-		var sink dblistener.Sink
-		if gripCfg != nil {
-			sink = dblistener.GripSink{Publisher: grip.NewPublisher(*gripCfg)}
-		}
-		lcfg := dblistener.Config{
-			TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Backoff: o.Backoff, Logger: log,
-			HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,
-			Metrics: a.Metrics,
-		}
-		// The in-process listener beats before the API answers, so /readyz
-		// never reports a worker that is only starting.
-		if err := a.Store.Heartbeats().Beat(ctx, models.WorkerHeartbeat, cfg.HeartbeatStaleAfter); err != nil {
+		wait, err := worker.Start(bg, a.Store, cfg, worker.Options{Logger: log, Backoff: o.Backoff, Metrics: a.Metrics})
+		if err != nil {
 			return nil, err
 		}
-		a.bg.Go(func() {
-			if err := dblistener.Run(bg, a.Store, lcfg); err != nil {
-				log.Error("listener stopped: streams will not move", "err", err)
-			}
-		})
+		a.bg.Go(func() { _ = wait() })
 	}
 	a.bg.Go(func() { watchWorker(bg, a.Store, cfg.HeartbeatInterval, log, a.Metrics) })
 
@@ -157,6 +148,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log, a.Metrics) })
+	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
+	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
+	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log) })
 
 	trusted, err := cfg.TrustedNets()
 	if err != nil {
@@ -178,6 +172,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		TrustedProxies:   trusted,
 		Metrics:          a.Metrics,
 		MetricsToken:     cfg.MetricsToken,
+		Push: &views.PushConfig{
+			Push: a.Push, Hub: a.PushHub, TokenTTL: cfg.TokenTTL, Origins: cfg.CORSOrigins, KeepAlive: cfg.KeepAliveInterval,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -195,6 +192,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	// Shutdown waits for connections to go idle, which streams never do:
 	// end them first.
 	a.srv.RegisterOnShutdown(a.Hub.Close)
+	a.srv.RegisterOnShutdown(a.PushHub.Close)
 
 	l := o.Listener
 	if l == nil {
