@@ -60,10 +60,6 @@ type Listener struct {
 	mu    sync.Mutex
 	dirty map[string]time.Time // board -> when it was first marked since its last recompute
 	wake  chan struct{}
-
-	// repairing serializes schema repairs: the feed, the publisher and the
-	// heartbeat may find the schema missing at the same moment.
-	repairing sync.Mutex
 }
 
 // Run follows the players changefeed and republishes boards until ctx is
@@ -109,28 +105,8 @@ func newListener(store *models.Store, cfg Config) (*Listener, error) {
 
 // follow keeps a players changefeed open, resyncing after every (re)open.
 func (l *Listener) follow(ctx context.Context) {
-	lost := false
-	for attempt := 0; ; attempt++ {
-		following := false
-		err := l.followOnce(ctx, func() {
-			attempt, following = 0, true
-			l.cfg.Metrics.FeedOpened("players", lost)
-		})
-		if ctx.Err() != nil {
-			return
-		}
-		if following {
-			lost = true
-			l.cfg.Metrics.FeedLost("players")
-		}
-		l.log.Warn("players changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
-		if errors.Is(err, models.ErrSchemaMissing) {
-			l.repair(ctx, err)
-		}
-		if l.cfg.Backoff.Sleep(ctx, attempt) != nil {
-			return
-		}
-	}
+	f := models.Follower{Name: "players", Store: l.store, Backoff: l.cfg.Backoff, Logger: l.log, Metrics: l.cfg.Metrics}
+	f.Run(ctx, l.followOnce)
 }
 
 func (l *Listener) followOnce(ctx context.Context, healthy func()) error {
@@ -283,16 +259,7 @@ func (l *Listener) recompute(ctx context.Context, id string, since time.Time) er
 // (the database restarted empty, a table was dropped). Failures are only
 // logged: whoever found the schema missing retries, and repairs again.
 func (l *Listener) repair(ctx context.Context, cause error) {
-	l.repairing.Lock()
-	defer l.repairing.Unlock()
-	l.log.Warn("the database lacks part of the schema (restarted empty?), creating it again", "err", cause)
-	if err := l.store.EnsureSchema(ctx); err != nil {
-		if ctx.Err() == nil {
-			l.log.Warn("creating the schema failed, will retry", "err", err)
-		}
-		return
-	}
-	l.log.Info("schema created again")
+	l.store.Repair(ctx, l.log, cause)
 }
 
 // beat records the listener's heartbeat now and every HeartbeatInterval,

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,7 +89,7 @@ func TestMetricsAfterAScriptedSession(t *testing.T) {
 
 	healthy := testapp.OpenStream(t, a.Client(), a.URL+"/boards/"+board.ID+"/")
 	testapp.Until(t, healthy, testapp.HasPlayers(len(names)))
-	stalled := stalledStream(t, a, board.ID)
+	stalled := a.StalledStream(t, board.ID)
 	events := 1
 	for i := range 12 {
 		res = a.Do(t, "POST", "/boards/"+board.ID+"/players/"+ids[i]+"/score-add/?amount=1000", nil)
@@ -133,18 +132,4 @@ func TestMetricsAfterAScriptedSession(t *testing.T) {
 	}
 	assert.Greater(t, after[`leaderboard_publish_lag_seconds_count`], 0.0)
 	assert.Greater(t, after[`leaderboard_delivery_lag_seconds_count`], 0.0)
-}
-
-// stalledStream opens a board's stream on a raw connection with a tiny
-// receive buffer and never reads it.
-func stalledStream(t *testing.T, a *testapp.App, board string) *net.TCPConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
-	require.NoError(t, err)
-	tcp := conn.(*net.TCPConn)
-	require.NoError(t, tcp.SetReadBuffer(4096))
-	t.Cleanup(func() { tcp.Close() })
-	_, err = fmt.Fprintf(tcp, "GET /boards/%s/ HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", board)
-	require.NoError(t, err)
-	return tcp
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
@@ -134,6 +135,10 @@ type Store struct {
 
 	Boards  *Boards
 	Players *Players
+
+	// repairing serializes schema repairs (Repair): several feeds, the
+	// publisher and the heartbeat may find the schema missing at one moment.
+	repairing sync.Mutex
 }
 
 // Open connects to RethinkDB. It does not create the schema: call

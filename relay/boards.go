@@ -26,28 +26,10 @@ import (
 // it again; the resync then ends the streams of boards that are gone.
 func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("component", "relay")
-	lost := false
-	for attempt := 0; ; attempt++ {
-		following := false
-		err := relayOnce(ctx, store, hub, log, func() {
-			attempt, following = 0, true
-			m.FeedOpened("boards", lost)
-		})
-		if ctx.Err() != nil {
-			return
-		}
-		if following {
-			lost = true
-			m.FeedLost("boards")
-		}
-		log.Warn("boards changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
-		if errors.Is(err, models.ErrSchemaMissing) {
-			repair(ctx, store, log, err)
-		}
-		if policy.Sleep(ctx, attempt) != nil {
-			return
-		}
-	}
+	f := models.Follower{Name: "boards", Store: store, Backoff: policy, Logger: log, Metrics: m}
+	f.Run(ctx, func(ctx context.Context, healthy func()) error {
+		return relayOnce(ctx, store, hub, log, healthy)
+	})
 }
 
 func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *slog.Logger, healthy func()) error {
@@ -85,17 +67,4 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 		}
 		hub.Broadcast(event.Board(change.Board))
 	}
-}
-
-// repair creates the schema again after the feed found part of it missing.
-// A failure is only logged: the next reconnect finds it missing again.
-func repair(ctx context.Context, store *models.Store, log *slog.Logger, cause error) {
-	log.Warn("the database lacks part of the schema (restarted empty?), creating it again", "err", cause)
-	if err := store.EnsureSchema(ctx); err != nil {
-		if ctx.Err() == nil {
-			log.Warn("creating the schema failed, will retry", "err", err)
-		}
-		return
-	}
-	log.Info("schema created again")
 }

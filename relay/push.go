@@ -11,6 +11,7 @@ import (
 
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/event"
+	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/pushhub"
 )
@@ -70,7 +71,7 @@ func PushEvent(ev *models.PushEvent) event.Event {
 // (deletions revoke connections), channels and members (deletions end
 // subscriptions). After every reconnect each resyncs from the database,
 // since a changefeed drops what happens while it is down.
-func Push(ctx context.Context, src PushSource, hub *pushhub.Hub, policy backoff.Policy, log *slog.Logger) {
+func Push(ctx context.Context, src PushSource, hub *pushhub.Hub, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("component", "push-relay")
 	var wg sync.WaitGroup
 	for name, once := range map[string]func(context.Context, func()) error{
@@ -80,23 +81,10 @@ func Push(ctx context.Context, src PushSource, hub *pushhub.Hub, policy backoff.
 		"channels": func(ctx context.Context, ok func()) error { return relayChannels(ctx, src, hub, ok) },
 		"members":  func(ctx context.Context, ok func()) error { return relayMembers(ctx, src, hub, ok) },
 	} {
-		wg.Go(func() { follow(ctx, name, once, policy, log) })
+		f := models.Follower{Name: "push-" + name, Store: src.Store, Backoff: policy, Logger: log, Metrics: m}
+		wg.Go(func() { f.Run(ctx, once) })
 	}
 	wg.Wait()
-}
-
-// follow runs once again and again with backoff until ctx is done.
-func follow(ctx context.Context, name string, once func(context.Context, func()) error, policy backoff.Policy, log *slog.Logger) {
-	for attempt := 0; ; attempt++ {
-		err := once(ctx, func() { attempt = 0 })
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn(name+" changefeed lost, reconnecting", "err", err, "attempt", attempt+1)
-		if policy.Sleep(ctx, attempt) != nil {
-			return
-		}
-	}
 }
 
 func relayEvents(ctx context.Context, src PushSource, hub *pushhub.Hub, healthy func()) error {

@@ -56,7 +56,6 @@ func (s *Server) channelStream(c echo.Context) error {
 	}
 
 	rc := http.NewResponseController(c.Response())
-	_ = rc.SetReadDeadline(time.Time{})
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

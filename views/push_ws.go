@@ -55,10 +55,6 @@ func (s *Server) pushSocket(c echo.Context) error {
 		return err
 	}
 	defer release()
-	// The socket outlives any per-request deadline.
-	rc := http.NewResponseController(c.Response())
-	_ = rc.SetWriteDeadline(time.Time{})
-	_ = rc.SetReadDeadline(time.Time{})
 	ws, err := websocket.Accept(c.Response(), r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // origin checked above
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)

@@ -36,10 +36,6 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 		return err
 	}
 	defer release()
-	// Streams outlive any per-request deadline.
-	rc := http.NewResponseController(c.Response())
-	_ = rc.SetWriteDeadline(time.Time{})
-	_ = rc.SetReadDeadline(time.Time{})
 	err = s.hub.Serve(ctx, c.Response(), c.Request(), event.BoardTopic(id), func(ctx context.Context) (event.Event, error) {
 		b, err := s.store.Boards.Get(ctx, id)
 		if err != nil {
@@ -108,9 +104,10 @@ func parseSeq(raw string) (uint64, bool) {
 }
 
 // holdStream takes a slot for a long-lived stream (SSE or WebSocket) under
-// MAX_STREAMS and MAX_STREAMS_PER_CLIENT and counts it as a live
-// subscriber; release gives both back. Over a cap it returns connlimit's
-// error, a 503 before anything is written.
+// MAX_STREAMS and MAX_STREAMS_PER_CLIENT, counts it as a live subscriber
+// and lifts the per-request deadlines, which a stream outlives; release
+// gives the slot back. Over a cap it returns connlimit's error, a 503
+// before anything is written.
 func (s *Server) holdStream(c echo.Context, transport string) (release func(), err error) {
 	freeSlot := func() {}
 	if s.streams != nil {
@@ -118,6 +115,9 @@ func (s *Server) holdStream(c echo.Context, transport string) (release func(), e
 			return nil, err
 		}
 	}
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.SetReadDeadline(time.Time{})
 	left := s.metrics.Subscribed(transport)
 	return func() { left(); freeSlot() }, nil
 }

@@ -3,7 +3,6 @@ package views_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -203,7 +202,7 @@ func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 	}
 	b, ids := a.Board(t, "Big", names...)
 
-	stalled := stalledClient(t, a, b)
+	stalled := a.StalledStream(t, b)
 	healthy := testapp.OpenStream(t, a.Client(), streamURL(a, b))
 	testapp.Until(t, healthy, testapp.HasPlayers(100))
 
@@ -220,20 +219,6 @@ func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 	require.NoError(t, stalled.SetReadDeadline(time.Now().Add(20*time.Second)))
 	_, err := io.Copy(io.Discard, stalled)
 	assert.NoError(t, err, "the server closed the stalled stream (EOF), rather than the read timing out")
-}
-
-// stalledClient opens a stream over a raw TCP connection with a tiny receive
-// buffer and never reads from it.
-func stalledClient(t *testing.T, a *testapp.App, board string) *net.TCPConn {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
-	require.NoError(t, err)
-	tcp := conn.(*net.TCPConn)
-	require.NoError(t, tcp.SetReadBuffer(4096))
-	t.Cleanup(func() { tcp.Close() })
-	_, err = fmt.Fprintf(tcp, "GET /boards/%s/ HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", board)
-	require.NoError(t, err)
-	return tcp
 }
 
 func TestNoGoroutineLeakAfter1000Streams(t *testing.T) {

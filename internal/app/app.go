@@ -150,7 +150,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log, a.Metrics) })
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
-	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log) })
+	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log, a.Metrics) })
 
 	trusted, err := cfg.TrustedNets()
 	if err != nil {

@@ -3,7 +3,9 @@ package testapp
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +94,18 @@ func ScoreIs(name string, score int64, rank int) func(BoardData) bool {
 // HasPlayers matches a board showing n players.
 func HasPlayers(n int) func(BoardData) bool {
 	return func(b BoardData) bool { return len(b.Players) == n }
+}
+
+// StalledStream opens a board's stream on a raw TCP connection with a tiny
+// receive buffer and never reads from it: a client that stopped reading.
+func (a *App) StalledStream(t testing.TB, board string) *net.TCPConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(a.URL, "http://"))
+	require.NoError(t, err)
+	tcp := conn.(*net.TCPConn)
+	require.NoError(t, tcp.SetReadBuffer(4096))
+	t.Cleanup(func() { tcp.Close() })
+	_, err = fmt.Fprintf(tcp, "GET /boards/%s/ HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", board)
+	require.NoError(t, err)
+	return tcp
 }
