@@ -356,6 +356,7 @@ func init() {
 		coreTerms,      // terms_core.go: arrays, objects, functions, variables, do
 		exprTerms,      // terms_expr.go: comparisons, logic, branch, error, default, ...
 		mathTerms,      // terms_math.go: arithmetic
+		timeTerms,      // terms_time.go: times, time zones, ISO 8601
 		docTerms,       // terms_doc.go: fields, pluck, merge, ...
 		readTerms,      // terms_read.go: sequences, index ranges, r.minval, r.maxval
 		selectTerms,    // terms_select.go: get_all, between

@@ -602,10 +602,7 @@ func objectTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		out[key] = val
 	}
-	if err := checkPseudoType(out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sanitizePseudoType(out)
 }
 
 // sequenceRows is val_t::as_seq: arrays, tables and streams are sequences.
