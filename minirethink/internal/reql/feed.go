@@ -125,6 +125,12 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		f = newPointFeed(ec, x.t, x.pk, opts)
 	case *streamVal:
+		if x.sliced == slicedThenMapped {
+			return nil, ErrQueryLogic("Changefeeds are not supported on queries that have a transformation" +
+				" following a `limit` term.  Transformations include terms such as " +
+				"`filter`, `map`, `pluck`, etc.  Consider moving the transformation " +
+				"before the `limit` term.")
+		}
 		if isTableSlice(x) && !x.rng.ordered {
 			if opts.includeOffsets {
 				return nil, ErrQueryLogic("Cannot include offsets for range subs.")
@@ -155,8 +161,10 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		if f, err = newTopNFeed(ec, x.table, *x.rng, opts); err != nil {
 			return nil, err
 		}
-	case Feed:
-		return nil, ErrUnsupported("`changes` on a changefeed")
+	case Feed, []any:
+		// A changefeed is an eager stream (changefeed.cc: stream_t), and so
+		// is an array (datum_stream.hpp: get_changespecs).
+		return nil, ErrQueryLogic("Cannot call `changes` on an eager stream.")
 	default:
 		return nil, ErrUnsupported("`changes` on " + typeName(v) +
 			" (supported: a table, `get`, `between`, and `order_by({index}).limit(n)` of a table or `between`)")
@@ -168,6 +176,9 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 // abandonFeeds releases the feeds a query opened but does not return (it
 // failed after opening them). Run calls it, still holding the lock.
 func (ec *evalCtx) abandonFeeds(keep any) {
+	if tf, ok := keep.(*transformedFeed); ok {
+		keep = tf.baseFeed()
+	}
 	for _, f := range ec.feeds {
 		if any(f) != keep {
 			f.closeLocked()

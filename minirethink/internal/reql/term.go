@@ -122,6 +122,9 @@ type (
 		// streams whose is_array() holds). A selection of one is a
 		// SELECTION<ARRAY> and goes out as SUCCESS_ATOM.
 		array bool
+		// sliced records a limit, skip or slice in the stream's making
+		// and what followed it, for changes' refusals.
+		sliced sliceState
 	}
 	funcVal struct {
 		params []float64
@@ -130,6 +133,28 @@ type (
 		env map[float64]any
 	}
 )
+
+// sliceState is what a stream did after a limit or slice: RethinkDB's
+// slice_datum_stream_t::get_changespecs lets filters follow one, and
+// refuses a changefeed on any other transformation after it.
+type sliceState uint8
+
+const (
+	notSliced sliceState = iota
+	// sliced: a limit or slice, then only filters.
+	sliced
+	// slicedThenMapped: a limit or slice, then a map, pluck, merge, ...
+	slicedThenMapped
+)
+
+// after is the state of a stream made from one in state s by a filter
+// (filtering) or another transformation.
+func (s sliceState) after(filtering bool) sliceState {
+	if s == sliced && !filtering {
+		return slicedThenMapped
+	}
+	return s
+}
 
 // rangeSpec is a stream that is a range of one of a table's indexes,
 // optionally in index order and limited.
