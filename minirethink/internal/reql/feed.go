@@ -131,6 +131,15 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 				"`filter`, `map`, `pluck`, etc.  Consider moving the transformation " +
 				"before the `limit` term.")
 		}
+		if x.getAll != nil {
+			if opts.includeOffsets {
+				return nil, ErrQueryLogic("Cannot include offsets for range subs.")
+			}
+			if f, err = newGetAllFeed(ec, x, opts); err != nil {
+				return nil, err
+			}
+			break
+		}
 		if isTableSlice(x) && !x.rng.ordered {
 			if opts.includeOffsets {
 				return nil, ErrQueryLogic("Cannot include offsets for range subs.")

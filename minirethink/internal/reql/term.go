@@ -125,6 +125,8 @@ type (
 		// sliced records a limit, skip or slice in the stream's making
 		// and what followed it, for changes' refusals.
 		sliced sliceState
+		// getAll is set on get_all's selection, which changes follows.
+		getAll *getAllSpec
 	}
 	funcVal struct {
 		params []float64
