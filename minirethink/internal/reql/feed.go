@@ -164,9 +164,6 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 			return nil, errRuntime(ql2.Response_RESOURCE_LIMIT,
 				"Array size limit `%d` exceeded.  (`.limit(X).changes()` is illegal if X is larger than the array size limit.)", arrayLimit)
 		}
-		if opts.includeOffsets {
-			return nil, ErrUnsupported("The optional argument `include_offsets` of changes")
-		}
 		if f, err = newTopNFeed(ec, x.table, *x.rng, opts); err != nil {
 			return nil, err
 		}
@@ -200,6 +197,9 @@ func (ec *evalCtx) abandonFeeds(keep any) {
 type feedChange struct {
 	key      string // the document's primary key, printed, for squashing
 	old, new any
+	// oldOffset and newOffset are a top-N feed's ranks (include_offsets):
+	// a float64 from 0 for the best, or nil.
+	oldOffset, newOffset any
 }
 
 // changeFeed is the buffer and the Feed behind every kind of feed; the kinds
@@ -279,8 +279,16 @@ func (f *changeFeed) startHead(initial iter.Seq[any]) {
 		if f.opts.includeStates {
 			f.head = append(f.head, f.stateDoc("initializing"))
 		}
+		rank := 0
 		for doc := range initial {
-			f.head = append(f.head, f.initialDoc(doc))
+			d := f.initialDoc(doc)
+			if f.opts.includeOffsets {
+				// Only a top-N feed takes include_offsets: its initial
+				// values come best first (limit_sub_t::maybe_start).
+				d["new_offset"] = float64(rank)
+				rank++
+			}
+			f.head = append(f.head, d)
 		}
 	}
 	if f.opts.includeStates {
@@ -330,6 +338,10 @@ func (f *changeFeed) initialDoc(doc any) map[string]any {
 // insert is "add", a delete "remove", anything else "change".
 func (f *changeFeed) changeDoc(c *feedChange) map[string]any {
 	d := map[string]any{"old_val": c.old, "new_val": c.new}
+	if f.opts.includeOffsets {
+		// vals_to_change: each offset beside its value, null when none.
+		d["old_offset"], d["new_offset"] = c.oldOffset, c.newOffset
+	}
 	if f.opts.includeTypes {
 		switch {
 		case c.old == nil:
@@ -503,7 +515,7 @@ func (f *changeFeed) coalesceLocked() {
 		merged := false
 		for _, k := range kept {
 			if sameDoc(k.new, c.old) {
-				k.new = c.new
+				k.new, k.newOffset = c.new, c.newOffset
 				merged = true
 				break
 			}
@@ -515,7 +527,8 @@ func (f *changeFeed) coalesceLocked() {
 	}
 	f.queue.Init()
 	for _, c := range kept {
-		if (c.old == nil && c.new == nil) || (c.old != nil && c.new != nil && Equal(c.old, c.new)) {
+		if (c.old == nil && c.new == nil) ||
+			(c.old != nil && c.new != nil && Equal(c.old, c.new) && c.oldOffset == c.newOffset) {
 			continue
 		}
 		f.queue.PushBack(c)
