@@ -447,8 +447,8 @@ func timeTerm(ec *evalCtx, t *Term) (any, error) {
 	case d > daysIn(y, time.Month(m)):
 		return nil, ErrQueryLogic("Error in time logic: Day of month is not valid for year.")
 	}
-	if math.Abs(seconds) > maxEpoch {
-		return nil, ErrUnsupported(fmt.Sprintf("`time` with more than %g seconds", maxEpoch))
+	if float64(abs64(hours))*3600+float64(abs64(minutes))*60+math.Abs(seconds) > maxEpoch {
+		return nil, ErrUnsupported(fmt.Sprintf("`time` with more than %g seconds in its hours, minutes and seconds", maxEpoch))
 	}
 	tz, err := sanitizeTZ(rawTZ)
 	if err != nil {
@@ -741,22 +741,6 @@ func parseISO8601(s, defaultTZ string) (any, error) {
 	if df == weekCount {
 		return nil, ErrQueryLogic("Due to limitations in the boost time library we use for parsing, we cannot support ISO week dates right now.  Sorry about that!  Please use years, calendar dates, or ordinal dates instead.")
 	}
-	if !hasTZ {
-		switch {
-		case defaultTZ == "":
-			return nil, ErrQueryLogic("ISO 8601 string has no time zone, and no default time zone was provided.")
-		case defaultTZ == "Z":
-			tz = utcOffset
-		case len(defaultTZ) == 3 || (len(defaultTZ) == 6 && defaultTZ[3] == ':'):
-			if tz, err = sanitizeTZ(defaultTZ); err != nil {
-				return nil, ErrUnsupported(fmt.Sprintf("`iso8601` with the `default_timezone` %q", defaultTZ))
-			}
-		default:
-			// Boost's POSIX time zone parser reads the default as it is;
-			// only the forms it reads as ISO 8601 does are taken.
-			return nil, ErrUnsupported(fmt.Sprintf("`iso8601` with the `default_timezone` %q", defaultTZ))
-		}
-	}
 	// The canonical form: YYYY-MM-DD or YYYY-DDD, then hh:mm:ss.fff...
 	outOfRange := ErrUnsupported(fmt.Sprintf("`iso8601` of %q (a field out of range, which Boost's parser judges)", s))
 	year := atoi(date[0:4])
@@ -777,6 +761,22 @@ func parseISO8601(s, defaultTZ string) (any, error) {
 	hh, mm, ss := atoi(clock[0:2]), atoi(clock[3:5]), atoi(clock[6:8])
 	if hh > 23 || mm > 59 || ss > 59 {
 		return nil, outOfRange
+	}
+	if !hasTZ {
+		switch {
+		case defaultTZ == "":
+			return nil, ErrQueryLogic("ISO 8601 string has no time zone, and no default time zone was provided.")
+		case defaultTZ == "Z":
+			tz = utcOffset
+		case len(defaultTZ) == 3 || (len(defaultTZ) == 6 && defaultTZ[3] == ':'):
+			if tz, err = sanitizeTZ(defaultTZ); err != nil {
+				return nil, ErrUnsupported(fmt.Sprintf("`iso8601` with the `default_timezone` %q", defaultTZ))
+			}
+		default:
+			// Boost's POSIX time zone parser reads the default as it is;
+			// only the forms it reads as ISO 8601 does are taken.
+			return nil, ErrUnsupported(fmt.Sprintf("`iso8601` with the `default_timezone` %q", defaultTZ))
+		}
 	}
 	// Boost keeps six fractional digits and drops the rest.
 	frac := (clock[9:] + "000000")[:6]
