@@ -47,7 +47,7 @@ func TestFeedTransformations(t *testing.T) {
 			return []any{c.Field("old_val").Field("score").Default(nil), c.Field("new_val").Field("score").Default(nil)}
 		}))
 		field := openChanges(t, s, players.Changes(states).Field("new_val"))
-		bracket := openChanges(t, s, players.Changes().Field("new_val").Field("score"))
+		bracket := openChanges(t, s, players.Changes().AtIndex("new_val").AtIndex("score"))
 		plucked := openChanges(t, s, players.Changes(states).Pluck("new_val"))
 		without := openChanges(t, s, players.Changes(initial).Without("old_val"))
 		merged := openChanges(t, s, players.Changes(states).Merge(map[string]any{"seen": true}))

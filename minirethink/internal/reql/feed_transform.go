@@ -25,6 +25,17 @@ import (
 // TERMINAL batch (changefeed.cc).
 var errInfiniteTerminal = ErrQueryLogic("Cannot call a terminal (`reduce`, `count`, etc.) on an infinite stream (such as a changefeed).")
 
+// errFeedTerm refuses a term on a changefeed that is not one of the
+// transformations above; name "" is any term.
+func errFeedTerm(name string) *Error {
+	what := "This term"
+	if name != "" {
+		what = "`" + name + "`"
+	}
+	return ErrUnsupported(what + " after `changes` (supported there: `filter`, `map`, " +
+		"`get_field`, `bracket`, `pluck`, `without`, `merge`, `has_fields`)")
+}
+
 // transformedFeed is a feed whose documents pass through fn.
 type transformedFeed struct {
 	inner Feed

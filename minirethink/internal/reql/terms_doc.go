@@ -613,7 +613,7 @@ func objectTerm(ec *evalCtx, t *Term) (any, error) {
 func (ec *evalCtx) sequenceRows(v any, name string) (iter.Seq2[any, error], error) {
 	switch x := v.(type) {
 	case Feed:
-		return nil, ErrUnsupported("Term " + name + " on a changefeed")
+		return nil, errFeedTerm(name)
 	case *tableVal, *streamVal:
 		return ec.rows(v), nil
 	case *singleVal, *dbVal, *funcVal:

@@ -58,8 +58,7 @@ func (ec *evalCtx) seqArg(v any) (seqIn, error) {
 	case *singleVal, *dbVal, *funcVal:
 		return seqIn{}, valueTypeError("SEQUENCE", v)
 	case Feed:
-		return seqIn{}, ErrUnsupported("This term on a changefeed (supported after `changes`: `filter`, `map`, " +
-			"`get_field`, `bracket`, `pluck`, `without`, `merge`, `has_fields`)")
+		return seqIn{}, errFeedTerm("")
 	}
 	return seqIn{}, typedError(v, "Cannot convert %s to SEQUENCE", TypeName(v))
 }

@@ -166,7 +166,7 @@ func (ec *evalCtx) sliceValue(v any, l int64, leftOpen bool, r int64, rightOpen 
 	case *dbVal, *funcVal:
 		return nil, ErrQueryLogic("Cannot slice non-sequences.")
 	case Feed:
-		return nil, ErrUnsupported("Transforming a changefeed (`filter`, `map`, `limit`, ... after `changes`)")
+		return nil, errFeedTerm("slice")
 	}
 	d, err := asDatum(v)
 	if err != nil {
@@ -290,7 +290,7 @@ func (ec *evalCtx) nthValue(v any, index float64, name string) (any, error) {
 	}
 	n := int(i64)
 	if _, feed := v.(Feed); feed {
-		return nil, ErrUnsupported("Term " + name + " on a changefeed")
+		return nil, errFeedTerm(name)
 	}
 	if isDatumValue(v) {
 		d, _ := asDatum(v)
