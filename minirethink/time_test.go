@@ -206,6 +206,11 @@ func TestTimeErrors(t *testing.T) {
 			{"day 32", r.Time(2013, 1, 32, "Z"), "Error in time logic: Day of month value is out of range 1..31."},
 			{"february 30", r.Time(2013, 2, 30, "Z"), "Error in time logic: Day of month is not valid for year."},
 			{"year 1399", r.Time(1399, 1, 1, "Z"), "Error in time logic: Year is out of valid range: 1400..10000."},
+			// Boost's posix_time_zone takes offsets from -12:00 to +14:00
+			// (local_time/posix_time_zone.hpp: calc_zone): in_timezone
+			// keeps a larger one, no calendar term can use it.
+			{"offset beyond +14:00", r.EpochTime(0).InTimezone("+14:30").Year(), "Error in time logic: Offset out of range: 14:30:00."},
+			{"r.time with an offset beyond -12:00", r.Time(2013, 1, 1, "-13:00"), "Error in time logic: Offset out of range: -13:00:00."},
 			{"year not an integer", r.Time(2013.5, 1, 1, "Z"), "Number not an integer: 2013.5"},
 			// as_ptype(TIME), and sanitize_time on a time a client sends.
 			{"not a time", r.Expr(5).Year(), "Not a TIME pseudotype: `5`."},

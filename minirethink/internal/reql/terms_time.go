@@ -166,11 +166,30 @@ func readTime(d any, term string) (reqlTime, error) {
 		return reqlTime{}, err
 	}
 	rt := reqlTime{obj: o, epoch: epoch, tz: tz, offset: tzOffset(tz)}
+	if err := checkOffset(rt.offset); err != nil {
+		return rt, err
+	}
 	if math.Abs(epoch) > maxEpoch {
 		return rt, ErrUnsupported(fmt.Sprintf("`%s` of a time more than %g seconds from 1970", term, maxEpoch))
 	}
 	rt.micros = boostMicros(epoch)
 	return rt, nil
+}
+
+// checkOffset is Boost's posix_time_zone check, which every calendar
+// computation meets (time_to_boost, make_time): an offset within -12:00
+// and +14:00. RethinkDB's own check lets "+25" and "+23:59" through, and
+// in_timezone and timezone take them, but nothing can compute with them.
+func checkOffset(offset int64) error {
+	if offset >= -12*3600 && offset <= 14*3600 {
+		return nil
+	}
+	sign := ""
+	if offset < 0 {
+		sign, offset = "-", -offset
+	}
+	// posix_time::to_simple_string of the offset.
+	return ErrQueryLogic("Error in time logic: Offset out of range: %s%02d:%02d:00.", sign, offset/3600, offset%3600/60)
 }
 
 // boostMicros is add_seconds_to_ptime (reql_version 2.4): whole seconds,
@@ -452,6 +471,9 @@ func timeTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	tz, err := sanitizeTZ(rawTZ)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkOffset(tzOffset(tz)); err != nil {
 		return nil, err
 	}
 	// time_duration(hours, minutes, 0): with any part negative, Boost
@@ -778,6 +800,11 @@ func parseISO8601(s, defaultTZ string) (any, error) {
 			return nil, ErrUnsupported(fmt.Sprintf("`iso8601` with the `default_timezone` %q", defaultTZ))
 		}
 	}
+	if checkOffset(tzOffset(tz)) != nil {
+		// Boost's parser meets the offset's range check; what it makes of
+		// it is not reproduced.
+		return nil, ErrUnsupported(fmt.Sprintf("`iso8601` with the offset %q", tz))
+	}
 	// Boost keeps six fractional digits and drops the rest.
 	frac := (clock[9:] + "000000")[:6]
 	local := day.UnixMicro() + int64(hh*3600+mm*60+ss)*1000000 + int64(atoi(frac))
@@ -796,12 +823,21 @@ func atoi(s string) int {
 // sanitizeTimeObject is what RethinkDB does to every TIME object built from a
 // query or a term (pseudo::sanitize_time): the fields are checked in key
 // order, the epoch rounded to the millisecond and the timezone put in its
-// canonical form.
+// canonical form as they are met, so an error shows the object as far as
+// it was sanitized.
 func sanitizeTimeObject(o map[string]any) (map[string]any, error) {
+	out, copied := o, false
+	replace := func(k string, v any) {
+		if out[k] == v {
+			return
+		}
+		if !copied {
+			out, copied = copyObject(o, 0), true
+		}
+		out[k] = v
+	}
 	msg := ""
 	hasEpoch, hasTZ := false, false
-	var epoch any
-	var tz string
 fields:
 	for _, k := range sortedKeys(o) {
 		v := o[k]
@@ -817,7 +853,8 @@ fields:
 			if err != nil {
 				return nil, err
 			}
-			hasEpoch, epoch = true, e
+			hasEpoch = true
+			replace(k, e)
 		case "timezone":
 			s, ok := v.(string)
 			if !ok {
@@ -829,7 +866,8 @@ fields:
 				msg = fmt.Sprintf("invalid timezone string `%s`", truncPrint(v))
 				break fields
 			}
-			hasTZ, tz = true, norm
+			hasTZ = true
+			replace(k, norm)
 		default:
 			msg = fmt.Sprintf("unrecognized field `%s`", k)
 			break fields
@@ -842,12 +880,7 @@ fields:
 		msg = "no field `timezone`"
 	}
 	if msg != "" {
-		return nil, ErrQueryLogic("Invalid time object constructed (%s):\n%s", msg, truncPrint(o))
+		return nil, ErrQueryLogic("Invalid time object constructed (%s):\n%s", msg, truncPrint(out))
 	}
-	if o["epoch_time"] == epoch && o["timezone"] == tz {
-		return o, nil
-	}
-	out := copyObject(o, 0)
-	out["epoch_time"], out["timezone"] = epoch, tz
 	return out, nil
 }

@@ -29,6 +29,47 @@ func TestTimeRefusals(t *testing.T) {
 		{name: "to_epoch_time of a huge epoch", query: `[102,[[101,[1e13]]]]`, want: 1e13},
 		{name: "day_of_year of an ordinal date", query: `[132,[[99,["2012-366T12Z"]]]]`, want: 366.0},
 		{name: "negative minutes", query: `[100,[[136,[2013,1,1,1,-30,0,"Z"]]]]`, want: "2012-12-31T22:30:00+00:00"},
+		// Boost's posix_time_zone takes offsets from -12:00 to +14:00.
+		{name: "in_timezone takes +14:30", query: `[127,[[104,[[101,[0]],"+14:30"]]]]`, want: "+14:30"},
+		{
+			name: "but no calendar term can use it", query: `[128,[[104,[[101,[0]],"+14:30"]]]]`,
+			errType: logicErr, errMsg: "Error in time logic: Offset out of range: 14:30:00.",
+		},
+		{
+			name: "nor r.time", query: `[136,[2013,1,1,"-12:01"]]`,
+			errType: logicErr, errMsg: "Error in time logic: Offset out of range: -12:01:00.",
+		},
+		{name: "+14:00 is in range", query: `[100,[[104,[[101,[0]],"+14:00"]]]]`, want: "1970-01-01T14:00:00+14:00"},
 		{name: "wrapped year", query: `[128,[[136,[67000,1,1,"Z"]]]]`, want: 1464.0},
+	})
+}
+
+// TestSanitizeTimeObject: RethinkDB's sanitize_time checks the fields in key
+// order and fixes each as it goes, so an error shows the object as far as
+// it was fixed.
+func TestSanitizeTimeObject(t *testing.T) {
+	m := New()
+	runExprCases(t, m, []exprCase{
+		{
+			name: "rounded, then a bad offset", query: `{"$reql_type$":"TIME","epoch_time":1.2345,"timezone":"+25:00"}`,
+			errType: logicErr, errMsg: "Invalid time object constructed (invalid timezone string `\"+25:00\"`):\n" +
+				"{\n\t\"$reql_type$\":\t\"TIME\",\n\t\"epoch_time\":\t1.235,\n\t\"timezone\":\t\"+25:00\"\n}",
+		},
+		{
+			name: "an epoch that is no number", query: `{"$reql_type$":"TIME","epoch_time":"1","timezone":"Z"}`,
+			errType: logicErr, errMsg: "Invalid time object constructed (field `epoch_time` must be a number (got `\"1\"` of type STRING)):\n" +
+				"{\n\t\"$reql_type$\":\t\"TIME\",\n\t\"epoch_time\":\t\"1\",\n\t\"timezone\":\t\"Z\"\n}",
+		},
+		{
+			name: "no timezone", query: `{"$reql_type$":"TIME","epoch_time":1}`,
+			errType: logicErr, errMsg: "Invalid time object constructed (no field `timezone`):\n" +
+				"{\n\t\"$reql_type$\":\t\"TIME\",\n\t\"epoch_time\":\t1\n}",
+		},
+		// sanitize::tz returns "±hh" before it checks the hours.
+		{name: "+25 passes", query: `[127,[{"$reql_type$":"TIME","epoch_time":1,"timezone":"+25"}]]`, want: "+25:00"},
+		{
+			name: "canonical", query: `{"$reql_type$":"TIME","epoch_time":1.2345,"timezone":"-0530"}`,
+			want: map[string]any{"$reql_type$": "TIME", "epoch_time": 1.235, "timezone": "-05:30"},
+		},
 	})
 }
