@@ -515,7 +515,9 @@ func (f *changeFeed) coalesceLocked() {
 		merged := false
 		for _, k := range kept {
 			if sameDoc(k.new, c.old) {
-				k.new, k.newOffset = c.new, c.newOffset
+				// Only the value: RethinkDB keeps the first change's
+				// new_offset (apply_queued_changes sets new_d alone).
+				k.new = c.new
 				merged = true
 				break
 			}

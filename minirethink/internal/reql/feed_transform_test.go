@@ -41,3 +41,18 @@ func TestTransformedFeedLifetime(t *testing.T) {
 	assert.Equal(t, errFeedTerm("").Msg, rerr.Msg)
 	assert.Empty(t, tb.observers)
 }
+
+// TestTopNOffsetsSquashed: squashing a top-N feed merges a change into the
+// one before it whose new value it starts from, keeping that one's
+// new_offset, as limit_sub_t::apply_queued_changes sets new_d alone.
+func TestTopNOffsetsSquashed(t *testing.T) {
+	m, _ := writeTestEngine(t, obj("id", "a", "score", 11.0), obj("id", "c", "score", 6.0), obj("id", "d", "score", 3.0))
+	mustRun(t, m, `[75,[`+playersTable+`,"score"]]`)
+	f := openFeed(t, m, `[152,[[71,[[41,[`+playersTable+`],{"index":[74,["score"]]}],2]]],{"squash":true,"include_offsets":true}]`)
+	mustRun(t, m, `[53,[[16,[`+playersTable+`,"d"]],{"score":7}]]`)  // d takes c's place, rank 1
+	mustRun(t, m, `[53,[[16,[`+playersTable+`,"d"]],{"score":20}]]`) // d moves to rank 0
+	assert.Equal(t, []any{map[string]any{
+		"old_val": obj("id", "c", "score", 6.0), "old_offset": 1.0,
+		"new_val": obj("id", "d", "score", 20.0), "new_offset": 1.0,
+	}}, collect(t, f, 1))
+}

@@ -44,7 +44,7 @@ func FuzzRun(f *testing.F) {
 		`[39,[[152,[[15,["players"]]],{"include_initial":true}],[69,[[2,[1]],[21,[[31,[[31,[[10,[1]],"new_val"]],"score"]],5]]]]]]`,
 		`[35,[[33,[[152,[[15,["players"]]],{"include_initial":true}],"new_val"]],{"seen":true}]]`,
 		`[152,[[78,[[15,["players"]],"b","o"],{"index":"board"}]],{"include_initial":true}]`,
-		`[152,[[71,[[41,[[15,["players"]]],{"index":[74,["rank"]]}],2]],{"include_offsets":true,"include_initial":true}]`,
+		`[152,[[71,[[41,[[15,["players"]]],{"index":[74,["rank"]]}],2]]],{"include_offsets":true,"include_initial":true}]`,
 		`[152,[[38,[[71,[[41,[[15,["players"]]],{"index":[74,["rank"]]}],2]],[69,[[2,[1]],[10,[1]]]]]]]]`,
 	} {
 		f.Add([]byte(seed))
