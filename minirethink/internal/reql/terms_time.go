@@ -123,7 +123,6 @@ func timeEpoch(d any) (any, error) {
 
 // reqlTime is a TIME as the calendar terms read it (time_to_boost).
 type reqlTime struct {
-	obj    map[string]any
 	epoch  float64
 	tz     string // sanitized
 	offset int64  // seconds east of UTC
@@ -165,7 +164,7 @@ func readTime(d any, term string) (reqlTime, error) {
 	if err != nil {
 		return reqlTime{}, err
 	}
-	rt := reqlTime{obj: o, epoch: epoch, tz: tz, offset: tzOffset(tz)}
+	rt := reqlTime{epoch: epoch, tz: tz, offset: tzOffset(tz)}
 	if err := checkOffset(rt.offset); err != nil {
 		return rt, err
 	}

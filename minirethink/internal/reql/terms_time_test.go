@@ -1,6 +1,8 @@
 package reql
 
 import (
+	"fmt"
+	"math"
 	"testing"
 )
 
@@ -72,4 +74,51 @@ func TestSanitizeTimeObject(t *testing.T) {
 			want: map[string]any{"$reql_type$": "TIME", "epoch_time": 1.235, "timezone": "-05:30"},
 		},
 	})
+}
+
+// FuzzISO8601 reads arbitrary strings as r.iso8601 does: no panic, an
+// error or a time, and a time's to_iso8601 reads back as the same instant
+// (to the millisecond).
+//
+//	go test -run '^$' -fuzz FuzzISO8601 -fuzztime 30s ./minirethink/internal/reql/
+func FuzzISO8601(f *testing.F) {
+	for _, seed := range []string{"2013-07-30T20:56:05-07:00", "2013-211T01:21:36.681Z", "20130101T1300+0000",
+		"2013", "2013-01", "2013-W01-1", "2013-01-01T13:00:00.123456789+05:30", "201301", "2013-01-01T13:00-00"} {
+		f.Add(seed, "")
+		f.Add(seed, "+01")
+	}
+	f.Fuzz(func(t *testing.T, s, defaultTZ string) {
+		tm, err := parseISO8601(s, defaultTZ)
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("%q: %v is not a ReQL error", s, err)
+			}
+			return
+		}
+		rt, err := readTime(tm, "to_iso8601")
+		if err != nil {
+			return
+		}
+		back, err := parseISO8601(isoString(t, rt), "")
+		if err != nil {
+			t.Fatalf("%q: its to_iso8601 does not read back: %v", s, err)
+		}
+		// Far from 1970 Boost's microseconds, computed in doubles as
+		// add_seconds_to_ptime does, can lose the last millisecond, as
+		// in RethinkDB.
+		a, b := tm.(map[string]any), back.(map[string]any)
+		if math.Abs(a["epoch_time"].(float64)-b["epoch_time"].(float64)) > 0.0011 || a["timezone"] != b["timezone"] {
+			t.Fatalf("%q: %v read back as %v", s, tm, back)
+		}
+	})
+}
+
+func isoString(t *testing.T, rt reqlTime) string {
+	t.Helper()
+	m := New()
+	res, err := m.Run(t.Context(), Query{Term: []byte(fmt.Sprintf(`[100,[[104,[[101,[%v]],%q]]]]`, rt.epoch, rt.tz))})
+	if err != nil {
+		t.Fatalf("to_iso8601: %v", err)
+	}
+	return res.Atom.(string)
 }
