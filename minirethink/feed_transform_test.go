@@ -138,6 +138,7 @@ func TestFeedShapesRefused(t *testing.T) {
 			{"changes of changes", players.Changes().Changes(), "Cannot call `changes` on an eager stream."},
 			{"changes of a transformed feed", players.Changes().Filter(map[string]any{}).Changes(), "Cannot call `changes` on an eager stream."},
 			{"changes of an array", r.Expr([]any{1}).Changes(), "Cannot call `changes` on an eager stream."},
+			{"changes of a number", r.Expr(1).Changes(), "Cannot convert NUMBER to SEQUENCE"},
 			{"changes of an in-memory sort", players.OrderBy("score").Changes(), "Cannot call `changes` on an eager stream."},
 			{"map between limit and changes", top.Map(r.Row.Field("id")).Changes(), afterLimit},
 			{"pluck between limit and changes", top.Pluck("id").Changes(), afterLimit},

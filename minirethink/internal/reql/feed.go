@@ -172,6 +172,10 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		// is an array (datum_stream.hpp: get_changespecs).
 		return nil, ErrQueryLogic("Cannot call `changes` on an eager stream.")
 	default:
+		if isDatumValue(v) {
+			// val_t::as_seq of a datum that is no array.
+			return nil, typedError(v, "Cannot convert %s to SEQUENCE", TypeName(v))
+		}
 		return nil, ErrUnsupported("`changes` on " + typeName(v) +
 			" (supported: a table, `get`, `between`, and `order_by({index}).limit(n)` of a table or `between`)")
 	}
