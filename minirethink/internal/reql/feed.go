@@ -125,6 +125,21 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		f = newPointFeed(ec, x.t, x.pk, opts)
 	case *streamVal:
+		if x.sliced == slicedThenMapped {
+			return nil, ErrQueryLogic("Changefeeds are not supported on queries that have a transformation" +
+				" following a `limit` term.  Transformations include terms such as " +
+				"`filter`, `map`, `pluck`, etc.  Consider moving the transformation " +
+				"before the `limit` term.")
+		}
+		if x.getAll != nil {
+			if opts.includeOffsets {
+				return nil, ErrQueryLogic("Cannot include offsets for range subs.")
+			}
+			if f, err = newGetAllFeed(ec, x, opts); err != nil {
+				return nil, err
+			}
+			break
+		}
 		if isTableSlice(x) && !x.rng.ordered {
 			if opts.includeOffsets {
 				return nil, ErrQueryLogic("Cannot include offsets for range subs.")
@@ -149,15 +164,18 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 			return nil, errRuntime(ql2.Response_RESOURCE_LIMIT,
 				"Array size limit `%d` exceeded.  (`.limit(X).changes()` is illegal if X is larger than the array size limit.)", arrayLimit)
 		}
-		if opts.includeOffsets {
-			return nil, ErrUnsupported("The optional argument `include_offsets` of changes")
-		}
 		if f, err = newTopNFeed(ec, x.table, *x.rng, opts); err != nil {
 			return nil, err
 		}
-	case Feed:
-		return nil, ErrUnsupported("`changes` on a changefeed")
+	case Feed, []any:
+		// A changefeed is an eager stream (changefeed.cc: stream_t), and so
+		// is an array (datum_stream.hpp: get_changespecs).
+		return nil, ErrQueryLogic("Cannot call `changes` on an eager stream.")
 	default:
+		if isDatumValue(v) {
+			// val_t::as_seq of a datum that is no array.
+			return nil, typedError(v, "Cannot convert %s to SEQUENCE", TypeName(v))
+		}
 		return nil, ErrUnsupported("`changes` on " + typeName(v) +
 			" (supported: a table, `get`, `between`, and `order_by({index}).limit(n)` of a table or `between`)")
 	}
@@ -168,6 +186,9 @@ func changesTerm(ec *evalCtx, t *Term) (any, error) {
 // abandonFeeds releases the feeds a query opened but does not return (it
 // failed after opening them). Run calls it, still holding the lock.
 func (ec *evalCtx) abandonFeeds(keep any) {
+	if tf, ok := keep.(*transformedFeed); ok {
+		keep = tf.baseFeed()
+	}
 	for _, f := range ec.feeds {
 		if any(f) != keep {
 			f.closeLocked()
@@ -180,6 +201,9 @@ func (ec *evalCtx) abandonFeeds(keep any) {
 type feedChange struct {
 	key      string // the document's primary key, printed, for squashing
 	old, new any
+	// oldOffset and newOffset are a top-N feed's ranks (include_offsets):
+	// a float64 from 0 for the best, or nil.
+	oldOffset, newOffset any
 }
 
 // changeFeed is the buffer and the Feed behind every kind of feed; the kinds
@@ -259,8 +283,16 @@ func (f *changeFeed) startHead(initial iter.Seq[any]) {
 		if f.opts.includeStates {
 			f.head = append(f.head, f.stateDoc("initializing"))
 		}
+		rank := 0
 		for doc := range initial {
-			f.head = append(f.head, f.initialDoc(doc))
+			d := f.initialDoc(doc)
+			if f.opts.includeOffsets {
+				// Only a top-N feed takes include_offsets: its initial
+				// values come best first (limit_sub_t::maybe_start).
+				d["new_offset"] = float64(rank)
+				rank++
+			}
+			f.head = append(f.head, d)
 		}
 	}
 	if f.opts.includeStates {
@@ -310,6 +342,10 @@ func (f *changeFeed) initialDoc(doc any) map[string]any {
 // insert is "add", a delete "remove", anything else "change".
 func (f *changeFeed) changeDoc(c *feedChange) map[string]any {
 	d := map[string]any{"old_val": c.old, "new_val": c.new}
+	if f.opts.includeOffsets {
+		// vals_to_change: each offset beside its value, null when none.
+		d["old_offset"], d["new_offset"] = c.oldOffset, c.newOffset
+	}
 	if f.opts.includeTypes {
 		switch {
 		case c.old == nil:
@@ -483,6 +519,8 @@ func (f *changeFeed) coalesceLocked() {
 		merged := false
 		for _, k := range kept {
 			if sameDoc(k.new, c.old) {
+				// Only the value: RethinkDB keeps the first change's
+				// new_offset (apply_queued_changes sets new_d alone).
 				k.new = c.new
 				merged = true
 				break
@@ -495,7 +533,8 @@ func (f *changeFeed) coalesceLocked() {
 	}
 	f.queue.Init()
 	for _, c := range kept {
-		if (c.old == nil && c.new == nil) || (c.old != nil && c.new != nil && Equal(c.old, c.new)) {
+		if (c.old == nil && c.new == nil) ||
+			(c.old != nil && c.new != nil && Equal(c.old, c.new) && c.oldOffset == c.newOffset) {
 			continue
 		}
 		f.queue.PushBack(c)

@@ -1,6 +1,7 @@
 package reql
 
 import (
+	"slices"
 	"sort"
 
 	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
@@ -112,6 +113,9 @@ func (f *topNFeed) onChange(old, new map[string]any) {
 	}
 	next := f.read()
 	changes := f.diff(f.active, next, old, new)
+	if f.opts.includeOffsets {
+		f.offsets(changes, next)
+	}
 	f.active = next
 	for _, c := range changes {
 		f.push(c)
@@ -151,6 +155,42 @@ func (f *topNFeed) cannotMatter(old, new map[string]any) bool {
 	}
 	it, ok := f.candidate(new)
 	return !ok || !f.before(it, f.active[len(f.active)-1])
+}
+
+// offsets sets the ranks of changes, which move the set from f.active to
+// next, as RethinkDB's limit_sub_t::note_change_impl finds them applying
+// each change in turn to the set: old_offset is the leaving row's rank
+// before it leaves, new_offset the entering row's rank once it is in,
+// 0 for the best.
+func (f *topNFeed) offsets(changes []feedChange, next []topItem) {
+	set := slices.Clone(f.active)
+	for i := range changes {
+		c := &changes[i]
+		if old, ok := c.old.(map[string]any); ok {
+			pk := old[f.pkName]
+			if at := slices.IndexFunc(set, func(it topItem) bool { return Equal(it.pk, pk) }); at >= 0 {
+				c.oldOffset = float64(at)
+				set = slices.Delete(set, at, at+1)
+			}
+		}
+		if nw, ok := c.new.(map[string]any); ok {
+			pk := nw[f.pkName]
+			at := slices.IndexFunc(next, func(it topItem) bool { return Equal(it.pk, pk) })
+			if at < 0 {
+				continue
+			}
+			item := next[at]
+			pos := len(set)
+			for j, it := range set {
+				if f.before(item, it) {
+					pos = j
+					break
+				}
+			}
+			set = slices.Insert(set, pos, item)
+			c.newOffset = float64(pos)
+		}
+	}
 }
 
 // diff turns the move from set a to set b, caused by a commit of the row

@@ -30,6 +30,22 @@ func FuzzRun(f *testing.F) {
 		`[152,[[15,["players"]]],{"include_initial":true,"squash":0.01}]`,
 		`[60,[[14,["test"]],"t2"],{"primary_key":"k"}]`,
 		`[75,[[15,["players"]],"m",[69,[[2,[1]],[10,[1]]]]],{"multi":true}]`,
+		// Times.
+		`[128,[[136,[2013,7,29,23,30,0.1,"-07:00"]]]]`,
+		`[100,[[99,["2013-07-30T20:56:05-07:00"]]]]`,
+		`[99,["2013-211T01:21:36.681"],{"default_timezone":"+01"}]`,
+		`[105,[[101,[5]],[101,[1]],[101,[9]]],{"left_bound":"open"}]`,
+		`[106,[[104,[[101,[1436428422.339]],"-08:00"]]]]`,
+		`[135,[[101,[-0.5]]]]`,
+		`[126,[[104,[[103,[]],"+05:30"]]]]`,
+		`[127,[{"$reql_type$":"TIME","epoch_time":1.2345,"timezone":"Z"}]]`,
+		// Transformations after changes, get_all feeds, offsets.
+		`[38,[[152,[[15,["players"]]],{"include_states":true}],[69,[[2,[1]],[31,[[10,[1]],"new_val"]]]]]]`,
+		`[39,[[152,[[15,["players"]]],{"include_initial":true}],[69,[[2,[1]],[21,[[31,[[31,[[10,[1]],"new_val"]],"score"]],5]]]]]]`,
+		`[35,[[33,[[152,[[15,["players"]]],{"include_initial":true}],"new_val"]],{"seen":true}]]`,
+		`[152,[[78,[[15,["players"]],"b","o"],{"index":"board"}]],{"include_initial":true}]`,
+		`[152,[[71,[[41,[[15,["players"]]],{"index":[74,["rank"]]}],2]]],{"include_offsets":true,"include_initial":true}]`,
+		`[152,[[38,[[71,[[41,[[15,["players"]]],{"index":[74,["rank"]]}],2]],[69,[[2,[1]],[10,[1]]]]]]]]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -51,7 +67,8 @@ func FuzzRun(f *testing.F) {
 			default:
 				t.Fatalf("%s: response type %v", query, rerr.Response)
 			}
-			if rerr.Msg == "" {
+			// r.error("") is the one error whose message may be empty.
+			if rerr.Msg == "" && rerr.Type != ql2.Response_USER {
 				t.Fatalf("%s: error without a message", query)
 			}
 			return

@@ -122,6 +122,11 @@ type (
 		// streams whose is_array() holds). A selection of one is a
 		// SELECTION<ARRAY> and goes out as SUCCESS_ATOM.
 		array bool
+		// sliced records a limit, skip or slice in the stream's making
+		// and what followed it, for changes' refusals.
+		sliced sliceState
+		// getAll is set on get_all's selection, which changes follows.
+		getAll *getAllSpec
 	}
 	funcVal struct {
 		params []float64
@@ -130,6 +135,28 @@ type (
 		env map[float64]any
 	}
 )
+
+// sliceState is what a stream did after a limit or slice: RethinkDB's
+// slice_datum_stream_t::get_changespecs lets filters follow one, and
+// refuses a changefeed on any other transformation after it.
+type sliceState uint8
+
+const (
+	notSliced sliceState = iota
+	// sliced: a limit or slice, then only filters.
+	sliced
+	// slicedThenMapped: a limit or slice, then a map, pluck, merge, ...
+	slicedThenMapped
+)
+
+// after is the state of a stream made from one in state s by a filter
+// (filtering) or another transformation.
+func (s sliceState) after(filtering bool) sliceState {
+	if s == sliced && !filtering {
+		return slicedThenMapped
+	}
+	return s
+}
 
 // rangeSpec is a stream that is a range of one of a table's indexes,
 // optionally in index order and limited.
@@ -356,6 +383,7 @@ func init() {
 		coreTerms,      // terms_core.go: arrays, objects, functions, variables, do
 		exprTerms,      // terms_expr.go: comparisons, logic, branch, error, default, ...
 		mathTerms,      // terms_math.go: arithmetic
+		timeTerms,      // terms_time.go: times, time zones, ISO 8601
 		docTerms,       // terms_doc.go: fields, pluck, merge, ...
 		readTerms,      // terms_read.go: sequences, index ranges, r.minval, r.maxval
 		selectTerms,    // terms_select.go: get_all, between

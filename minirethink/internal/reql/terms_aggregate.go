@@ -24,6 +24,9 @@ func countTerm(ec *evalCtx, t *Term) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, isFeed := v.(Feed); isFeed {
+		return nil, errInfiniteTerminal
+	}
 	if len(t.Args) == 1 {
 		if tv, ok := v.(*tableVal); ok {
 			return float64(tv.t.Len()), nil

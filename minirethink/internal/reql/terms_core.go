@@ -45,38 +45,32 @@ func makeObj(ec *evalCtx, t *Term) (any, error) {
 		}
 		out[k] = v
 	}
-	if err := checkPseudoType(out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sanitizePseudoType(out)
 }
 
-// checkPseudoType validates the pseudo-types clients may send.
-func checkPseudoType(o map[string]any) error {
+// sanitizePseudoType validates the pseudo-types clients may send, as
+// datum_t::maybe_sanitize_ptype: a TIME is checked and put in canonical
+// form (sanitizeTimeObject).
+func sanitizePseudoType(o map[string]any) (map[string]any, error) {
 	pt, ok := o["$reql_type$"]
 	if !ok {
-		return nil
+		return o, nil
 	}
 	switch pt {
 	case "TIME":
-		if _, ok := o["epoch_time"].(float64); !ok {
-			return ErrQueryLogic("pseudo-type TIME object %s does not have expected field `epoch_time`.", Print(o))
-		}
-		if _, ok := o["timezone"].(string); !ok {
-			return ErrQueryLogic("pseudo-type TIME object %s does not have expected field `timezone`.", Print(o))
-		}
+		return sanitizeTimeObject(o)
 	case "BINARY":
 		if _, ok := o["data"].(string); !ok {
-			return ErrQueryLogic("Invalid binary pseudotype: lacking `data` key.")
+			return nil, ErrQueryLogic("Invalid binary pseudotype: lacking `data` key.")
 		}
 	case "LITERAL":
 		// Only r.literal builds one, where it is allowed; an object that
 		// says it is one is refused (datum_t::maybe_sanitize_ptype).
-		return ErrQueryLogic("%s", strayLiteralMsg)
+		return nil, ErrQueryLogic("%s", strayLiteralMsg)
 	default:
-		return ErrUnsupported("The pseudo-type " + Print(pt))
+		return nil, ErrUnsupported("The pseudo-type " + Print(pt))
 	}
-	return nil
+	return o, nil
 }
 
 // makeFunc builds a closure: [69, [[2, [params...]], body]].

@@ -73,9 +73,7 @@ func (ec *evalCtx) inScope(s lazyScope, fn func() error) error {
 // messages.
 func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 	objFn func(obj map[string]any) (any, error)) (any, error) {
-	if _, feed := v.(Feed); feed {
-		return nil, ErrUnsupported("Term " + name + " on a changefeed")
-	}
+	_, isFeed := v.(Feed)
 	var d any
 	if isDatumValue(v) {
 		d, _ = asDatum(v)
@@ -88,7 +86,7 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 		if _, ok := d.([]any); !ok {
 			return nil, typedError(d, "Cannot perform %s on a non-object non-sequence `%s`.", name, truncPrint(v))
 		}
-	} else if !valueConvertible(v, "STREAM") {
+	} else if !isFeed && !valueConvertible(v, "STREAM") {
 		return nil, ErrQueryLogic("Cannot perform %s on a non-object non-sequence `%s`.", name, truncPrint(v))
 	}
 	applyToRow := func(row any) (any, error) {
@@ -118,6 +116,11 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 		}
 		return true, out, nil
 	}
+	if f, ok := v.(Feed); ok {
+		// RethinkDB applies it to every document of the feed
+		// (eager_datum_stream_t::add_transformation).
+		return ec.transformFeed(f, perRow), nil
+	}
 	if arr, ok := d.([]any); ok {
 		out := make([]any, 0, len(arr))
 		for _, row := range arr {
@@ -134,6 +137,7 @@ func (ec *evalCtx) objectOrRows(v any, name string, op rowOp,
 	res := &streamVal{seq: ec.lazyRows(v, perRow)}
 	if sv, ok := v.(*streamVal); ok {
 		res.array = sv.array
+		res.sliced = sv.sliced.after(op == rowFilter)
 	}
 	if op == rowFilter {
 		// A filtered selection is still a selection (of that table).
@@ -602,17 +606,14 @@ func objectTerm(ec *evalCtx, t *Term) (any, error) {
 		}
 		out[key] = val
 	}
-	if err := checkPseudoType(out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sanitizePseudoType(out)
 }
 
 // sequenceRows is val_t::as_seq: arrays, tables and streams are sequences.
 func (ec *evalCtx) sequenceRows(v any, name string) (iter.Seq2[any, error], error) {
 	switch x := v.(type) {
 	case Feed:
-		return nil, ErrUnsupported("Term " + name + " on a changefeed")
+		return nil, errFeedTerm(name)
 	case *tableVal, *streamVal:
 		return ec.rows(v), nil
 	case *singleVal, *dbVal, *funcVal:

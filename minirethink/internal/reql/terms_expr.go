@@ -15,8 +15,8 @@ import (
 )
 
 // Expression terms: comparison, logic and control flow, errors and default,
-// r.do, types and coercion, times, UUIDs and literals, as RethinkDB 2.4's
-// src/rdb_protocol/terms/{pred,control,error,type_manip,time,uuid}.cc.
+// r.do, types and coercion, UUIDs and literals, as RethinkDB 2.4's
+// src/rdb_protocol/terms/{pred,control,error,type_manip,uuid}.cc.
 //
 // Unlike evalCtx.datum, these terms convert their arguments as RethinkDB's
 // val_t::as_datum does: a table or a stream is not a datum ("Expected type
@@ -36,16 +36,12 @@ func exprTerms(reg termTable) {
 	reg.add(ql2.Term_FUNCALL, termDef{fn: funcallTerm, minArgs: 1, maxArgs: -1})
 	reg.add(ql2.Term_TYPE_OF, termDef{fn: typeOfTerm, minArgs: 1, maxArgs: 1})
 	reg.add(ql2.Term_COERCE_TO, termDef{fn: coerceToTerm, minArgs: 2, maxArgs: 2})
-	reg.add(ql2.Term_NOW, termDef{fn: nowTerm})
-	reg.add(ql2.Term_EPOCH_TIME, termDef{fn: epochTimeTerm, minArgs: 1, maxArgs: 1})
-	reg.add(ql2.Term_TO_EPOCH_TIME, termDef{fn: toEpochTimeTerm, minArgs: 1, maxArgs: 1})
 	reg.add(ql2.Term_UUID, termDef{fn: uuidTerm, maxArgs: 1})
 	reg.add(ql2.Term_LITERAL, termDef{fn: literalTerm, maxArgs: 1})
 	reg.add(ql2.Term_TO_JSON_STRING, termDef{fn: toJSONStringTerm, minArgs: 1, maxArgs: 1})
-	// INFO, ISO8601, TO_ISO8601 and JSON stay unregistered, so check()
-	// refuses them with ErrUnsupported: their output (pretty-printed values,
-	// Boost's date parsing, rapidjson's parse errors) is not reproduced
-	// exactly.
+	// INFO and JSON stay unregistered, so check() refuses them with
+	// ErrUnsupported: their output (pretty-printed values, rapidjson's parse
+	// errors) is not reproduced exactly. Times are in terms_time.go.
 }
 
 // datumNumber is datum_t::as_num.
@@ -476,10 +472,7 @@ func (ec *evalCtx) pairsToObject(v any) (any, error) {
 		}
 		out[key] = pair[1]
 	}
-	if err := checkPseudoType(out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sanitizePseudoType(out)
 }
 
 // cNumber matches what C's sscanf("%lf%c") accepts as the whole string after
@@ -517,59 +510,6 @@ func parseCNumber(s string) (any, error) {
 	}
 	// Out of range is ±Inf (or 0), as strtod gives.
 	return finiteNumber(f)
-}
-
-// Times.
-
-// makeTime is pseudo::make_time: a TIME in UTC, its epoch rounded to the
-// millisecond as RethinkDB's sanitize_time does.
-func makeTime(epoch float64) (any, error) {
-	e, err := finiteNumber(math.Round(epoch*1000) / 1000)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"$reql_type$": "TIME", "epoch_time": e, "timezone": "+00:00"}, nil
-}
-
-// nowTerm is r.now(): one instant for the whole query, as RethinkDB rewrites
-// r.now() to a constant before running it (which is also why a write
-// function using it counts as deterministic).
-func nowTerm(ec *evalCtx, t *Term) (any, error) {
-	return makeTime(ec.now)
-}
-
-func epochTimeTerm(ec *evalCtx, t *Term) (any, error) {
-	f, err := ec.number(t.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return makeTime(f)
-}
-
-func toEpochTimeTerm(ec *evalCtx, t *Term) (any, error) {
-	d, err := ec.strictDatum(t.Args[0])
-	if err != nil {
-		return nil, err
-	}
-	return timeEpoch(d)
-}
-
-// timeEpoch reads a TIME's epoch_time as as_ptype(TIME) then get_field do:
-// any pseudo-type passes the first check.
-func timeEpoch(d any) (any, error) {
-	o, isObj := d.(map[string]any)
-	_, isPtype := o["$reql_type$"]
-	switch {
-	case !isObj || !isPtype:
-		return nil, ErrQueryLogic("Not a TIME pseudotype: `%s`.", truncPrint(d))
-	case rank(o) == rankBinary:
-		return nil, expected("OBJECT", d)
-	}
-	e, ok := o["epoch_time"]
-	if !ok {
-		return nil, ErrNonExistence("No attribute `epoch_time` in object:\n%s", Print(d))
-	}
-	return e, nil
 }
 
 // UUIDs and literals.

@@ -82,8 +82,10 @@ func orderByTerm(ec *evalCtx, t *Term) (any, error) {
 		if arr, ok := v.([]any); ok && len(arr) == 0 {
 			return arr, nil
 		}
-		if _, err := ec.seqArg(v); err != nil {
-			return nil, err
+		if _, isFeed := v.(Feed); !isFeed {
+			if _, err := ec.seqArg(v); err != nil {
+				return nil, err
+			}
 		}
 		return nil, ErrQueryLogic("Indexed order_by can only be performed on a TABLE or TABLE_SLICE. " +
 			"Make sure order_by comes before any transformations (such as map) or filters.")
@@ -204,6 +206,9 @@ func bracketField(row any, field string) (any, error) {
 // array limit, and stably sorted. A selection stays one (so writes may
 // follow); any other sequence becomes an array.
 func (ec *evalCtx) sortInMemory(v any, keys []orderKey) (any, error) {
+	if _, isFeed := v.(Feed); isFeed {
+		return nil, errInfiniteTerminal
+	}
 	in, err := ec.seqArg(v)
 	if err != nil {
 		return nil, err

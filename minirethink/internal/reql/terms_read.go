@@ -41,7 +41,9 @@ type seqIn struct {
 	arr   []any
 	// array is set for an array in disguise (streamVal.array).
 	array bool
-	seq   iter.Seq2[any, error]
+	// sliced is the stream's sliceState.
+	sliced sliceState
+	seq    iter.Seq2[any, error]
 }
 
 // seqArg resolves v as a sequence, with RethinkDB's messages otherwise.
@@ -50,13 +52,13 @@ func (ec *evalCtx) seqArg(v any) (seqIn, error) {
 	case *tableVal:
 		return seqIn{table: x.t, seq: ec.rows(x)}, nil
 	case *streamVal:
-		return seqIn{table: x.table, seq: x.seq, array: x.array}, nil
+		return seqIn{table: x.table, seq: x.seq, array: x.array, sliced: x.sliced}, nil
 	case []any:
 		return seqIn{isArr: true, arr: x, seq: ec.rows(x)}, nil
 	case *singleVal, *dbVal, *funcVal:
 		return seqIn{}, valueTypeError("SEQUENCE", v)
 	case Feed:
-		return seqIn{}, ErrUnsupported("Transforming a changefeed (`filter`, `map`, `limit`, ... after `changes`)")
+		return seqIn{}, errFeedTerm("")
 	}
 	return seqIn{}, typedError(v, "Cannot convert %s to SEQUENCE", TypeName(v))
 }
@@ -70,11 +72,11 @@ func seqOut(in seqIn, seq iter.Seq2[any, error], keepTable bool) (any, error) {
 	case in.isArr:
 		return collectRows(seq)
 	case keepTable && in.table != nil:
-		return &streamVal{table: in.table, seq: seq, array: in.array}, nil
+		return &streamVal{table: in.table, seq: seq, array: in.array, sliced: in.sliced.after(true)}, nil
 	case in.array:
 		return collectRows(seq)
 	}
-	return &streamVal{seq: seq}, nil
+	return &streamVal{seq: seq, sliced: in.sliced.after(keepTable)}, nil
 }
 
 // collectRows reads seq into an array, at most RethinkDB's array limit.

@@ -35,10 +35,7 @@ func getAllTerm(ec *evalCtx, t *Term) (any, error) {
 	}
 	// Keys in index order, each with how many times it was asked for:
 	// RethinkDB does not de-duplicate, get_all(1, 1) is the row twice.
-	type wanted struct {
-		key   any
-		times int
-	}
+	type wanted = getAllKey
 	var keys []wanted
 	for _, a := range t.Args[1:] {
 		k, err := ec.strictDatum(a)
@@ -107,7 +104,7 @@ func getAllTerm(ec *evalCtx, t *Term) (any, error) {
 			}
 		}
 	}
-	return &streamVal{table: tb, seq: seq}, nil
+	return &streamVal{table: tb, seq: seq, getAll: &getAllSpec{index: name, ix: ix, keys: keys}}, nil
 }
 
 // ---------------------------------------------------------------------------

@@ -38,12 +38,23 @@ func limitTerm(ec *evalCtx, t *Term) (any, error) {
 		return nil, ErrQueryLogic("LIMIT takes a non-negative argument (got %d)", n)
 	}
 	if lv, ok := ec.limitRange(v, n); ok {
-		return lv, nil
+		return markSliced(lv, nil)
 	}
 	if in.isArr {
 		return slices.Clip(in.arr[:min(n, len(in.arr))]), nil
 	}
-	return seqOut(in, takeRows(in.seq, 0, n), true)
+	return markSliced(seqOut(in, takeRows(in.seq, 0, n), true))
+}
+
+// markSliced records a limit or slice on the stream it made.
+func markSliced(v any, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	if sv, ok := v.(*streamVal); ok && sv.sliced == notSliced {
+		sv.sliced = sliced
+	}
+	return v, nil
 }
 
 // limitRange limits a table or a range of one and keeps the range, which
@@ -155,7 +166,7 @@ func (ec *evalCtx) sliceValue(v any, l int64, leftOpen bool, r int64, rightOpen 
 	case *dbVal, *funcVal:
 		return nil, ErrQueryLogic("Cannot slice non-sequences.")
 	case Feed:
-		return nil, ErrUnsupported("Transforming a changefeed (`filter`, `map`, `limit`, ... after `changes`)")
+		return nil, errFeedTerm("slice")
 	}
 	d, err := asDatum(v)
 	if err != nil {
@@ -239,7 +250,7 @@ func (ec *evalCtx) sliceStream(v any, l int64, leftOpen bool, r int64, rightOpen
 		}
 	}
 	if hi <= lo {
-		return seqOut(in, takeRows(in.seq, 0, 0), true)
+		return markSliced(seqOut(in, takeRows(in.seq, 0, 0), true))
 	}
 	n := -1
 	if hi != math.MaxInt64 {
@@ -247,11 +258,11 @@ func (ec *evalCtx) sliceStream(v any, l int64, leftOpen bool, r int64, rightOpen
 		// slice(0, n) of a range is limit(n): it keeps the range.
 		if lo == 0 {
 			if lv, ok := ec.limitRange(v, n); ok {
-				return lv, nil
+				return markSliced(lv, nil)
 			}
 		}
 	}
-	return seqOut(in, takeRows(in.seq, int(min(lo, math.MaxInt32)), n), true)
+	return markSliced(seqOut(in, takeRows(in.seq, int(min(lo, math.MaxInt32)), n), true))
 }
 
 // nthTerm is nth_term_impl (arr.cc), which bracket with a number shares.
@@ -279,7 +290,7 @@ func (ec *evalCtx) nthValue(v any, index float64, name string) (any, error) {
 	}
 	n := int(i64)
 	if _, feed := v.(Feed); feed {
-		return nil, ErrUnsupported("Term " + name + " on a changefeed")
+		return nil, errFeedTerm(name)
 	}
 	if isDatumValue(v) {
 		d, _ := asDatum(v)

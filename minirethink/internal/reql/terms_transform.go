@@ -32,6 +32,12 @@ func filterTerm(ec *evalCtx, t *Term) (any, error) {
 	if o, ok := t.Opts["default"]; ok {
 		def = &funcVal{body: o, env: copyVars(ec.vars)}
 	}
+	if f, ok := v.(Feed); ok {
+		return ec.transformFeed(f, func(row any) (bool, any, error) {
+			keep, err := ec.filterRow(pred, def, row)
+			return keep, row, err
+		}), nil
+	}
 	in, err := ec.seqArg(v)
 	if err != nil {
 		return nil, err
@@ -141,10 +147,15 @@ func filterMatch(pred map[string]any, value any) (bool, error) {
 func mapTerm(ec *evalCtx, t *Term) (any, error) {
 	nseq := len(t.Args) - 1
 	ins := make([]seqIn, nseq)
+	var feed Feed
 	for i, a := range t.Args[:nseq] {
 		v, err := ec.eval(a)
 		if err != nil {
 			return nil, err
+		}
+		if f, ok := v.(Feed); ok && nseq == 1 {
+			feed = f
+			break
 		}
 		if ins[i], err = ec.seqArg(v); err != nil {
 			return nil, err
@@ -172,6 +183,12 @@ func mapTerm(ec *evalCtx, t *Term) (any, error) {
 			return nil, err
 		}
 		return asDatum(v)
+	}
+	if feed != nil {
+		return ec.transformFeed(feed, func(row any) (bool, any, error) {
+			out, err := apply(row)
+			return err == nil, out, err
+		}), nil
 	}
 	if nseq == 1 {
 		seq := func(yield func(any, error) bool) {
