@@ -14,6 +14,8 @@ type Feed[T any] struct {
 	cursor *r.Cursor
 	ctx    context.Context
 	decode func(changeDoc) (T, error)
+	// decodeRaw, when set, decodes each document as it comes instead.
+	decodeRaw func(map[string]any) (T, error)
 }
 
 // changeDoc is one changefeed document; new_val and old_val stay undecoded
@@ -27,9 +29,16 @@ type changeDoc struct {
 // its context is done, the connection was lost, or the server aborted it.
 func (f *Feed[T]) Next() (T, error) {
 	var zero T
-	var doc changeDoc
-	if f.cursor.Next(&doc) {
-		return f.decode(doc)
+	if f.decodeRaw != nil {
+		var raw map[string]any
+		if f.cursor.Next(&raw) {
+			return f.decodeRaw(raw)
+		}
+	} else {
+		var doc changeDoc
+		if f.cursor.Next(&doc) {
+			return f.decode(doc)
+		}
 	}
 	if err := f.ctx.Err(); err != nil {
 		return zero, err

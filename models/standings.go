@@ -1,0 +1,72 @@
+package models
+
+import (
+	"context"
+
+	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
+)
+
+// Standing is a player's place in its board's rank index, as the
+// standings feed carries it.
+type Standing struct {
+	Board string
+	Key   EntryKey
+}
+
+// StandingChange is one item of the standings feed: an initial value (Old
+// nil), a change (Old and New, either nil for an insert or a delete), or,
+// with Ready set, the end of the initial values.
+type StandingChange struct {
+	Old, New *Standing
+	Ready    bool
+}
+
+// Standings follows every player's place: first every player's current
+// place (RethinkDB's include_initial, which also guarantees that changes
+// and initial values meet exactly), then a ready mark, then every change,
+// whoever wrote it. Only what ranking needs is decoded.
+func (p *Players) Standings(ctx context.Context) (*Feed[StandingChange], error) {
+	q := p.table.Changes(r.ChangesOpts{IncludeInitial: true, IncludeStates: true})
+	return openStandingsFeed(ctx, p.st, q)
+}
+
+func openStandingsFeed(ctx context.Context, st *Store, q r.Term) (*Feed[StandingChange], error) {
+	cursor, err := q.Run(st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return nil, classify("open standings feed", err)
+	}
+	return &Feed[StandingChange]{cursor: cursor, ctx: ctx, decodeRaw: decodeStanding}, nil
+}
+
+func decodeStanding(doc map[string]any) (StandingChange, error) {
+	if state, ok := doc["state"].(string); ok {
+		return StandingChange{Ready: state == "ready"}, nil
+	}
+	return StandingChange{Old: standingOf(doc["old_val"]), New: standingOf(doc["new_val"])}, nil
+}
+
+// standingOf reads a player document leniently: anyone can write to the
+// table, and a document the rank index leaves out (no board, no score, no
+// reached_at) has no place.
+func standingOf(v any) *Standing {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	board, _ := m["board"].(string)
+	id, _ := m["id"].(string)
+	score, ok1 := m["score"].(float64)
+	reached, ok2 := m["reached_at"].(float64)
+	if board == "" || id == "" || !ok1 || !ok2 {
+		return nil
+	}
+	if rs, ok := m[rankScoreField].(float64); ok {
+		score = rs
+	} else if _, present := m[rankScoreField]; present {
+		return nil
+	}
+	return &Standing{Board: board, Key: EntryKey{S: score, T: -reached, ID: id}}
+}
+
+
+
