@@ -67,6 +67,3 @@ func standingOf(v any) *Standing {
 	}
 	return &Standing{Board: board, Key: EntryKey{S: score, T: -reached, ID: id}}
 }
-
-
-
