@@ -203,7 +203,11 @@ func (b *Boards) SaveTop(ctx context.Context, id string, top []Player) (*Board, 
 	defer cancel()
 	doc := make([]any, len(top))
 	for i, p := range top {
-		doc[i] = map[string]any{"id": p.ID, "name": p.Name, "score": p.Score, "rank": p.Rank}
+		m := map[string]any{"id": p.ID, "name": p.Name, "score": p.Score, "rank": p.Rank}
+		if p.Metadata != nil {
+			m["metadata"] = p.Metadata
+		}
+		doc[i] = m
 	}
 	res, err := b.st.write(ctx, "save board top", b.table.Get(id).Update(func(board r.Term) any {
 		return r.Branch(

@@ -67,3 +67,37 @@ func standingOf(v any) *Standing {
 	}
 	return &Standing{Board: board, Key: EntryKey{S: score, T: -reached, ID: id}}
 }
+
+// Around returns the player of board with id and up to n players on each
+// side of it in the standings, best first, ranked. With a ranker that knows
+// the board it costs O(log n + n) at any depth.
+func (p *Players) Around(ctx context.Context, board, id string, n int) ([]Player, error) {
+	player, err := p.Get(ctx, board, id)
+	if err != nil {
+		return nil, err
+	}
+	pos := -1
+	if p.ranker != nil {
+		if at, _, ok := p.ranker.Position(ctx, board, player.Key()); ok {
+			pos = at
+		}
+	}
+	if pos < 0 {
+		// Count: the players ranked above it, and those tied with it that
+		// the index puts first (a greater id).
+		k := player.Key()
+		qctx, cancel := p.st.queryContext(ctx)
+		defer cancel()
+		var ties int
+		err := p.table.Between([]any{board, k.S, k.T}, []any{board, k.S, k.T},
+			r.BetweenOpts{Index: rankIndex, RightBound: "closed"}).
+			Filter(func(row r.Term) r.Term { return row.Field("id").Gt(k.ID) }).Count().
+			ReadOne(&ties, p.st.session, r.RunOpts{Context: qctx})
+		if err != nil {
+			return nil, classify("position of player", err)
+		}
+		pos = player.Rank - 1 + ties
+	}
+	start := max(0, pos-n)
+	return p.ForBoard(ctx, board, start, pos-start+n+1)
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/minirethink"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/rankcache"
 	"github.com/leaderboardhq/leaderboard/relay"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 	"github.com/leaderboardhq/leaderboard/views"
@@ -55,6 +56,8 @@ type App struct {
 	Hub   *ssehub.Hub
 	// Streams counts the live streams against MAX_STREAMS.
 	Streams *connlimit.Limiter
+	// Ranks answers ranks from memory once warm (package rankcache).
+	Ranks *rankcache.Cache
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
 	Demo *models.Board
 	// URL is the API's base URL, e.g. http://127.0.0.1:5000.
@@ -151,6 +154,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
+	a.Ranks = rankcache.New()
+	a.Store.Players.SetRanker(a.Ranks)
+	a.bg.Go(func() { a.Ranks.Run(bg, a.Store, o.Backoff, log) })
 
 	api, err := views.New(views.Config{
 		Store:          a.Store,
