@@ -16,6 +16,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/dblistener"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/resets"
 )
 
 func main() {
@@ -60,6 +61,14 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("started", "top_n", cfg.TopN, "publish_interval", cfg.PublishInterval, "grip", sink != nil,
 		"heartbeat_interval", cfg.HeartbeatInterval)
+	// The worker runs board resets too; every process may, and the
+	// database lets one of them do each.
+	resetsDone := make(chan struct{})
+	go func() {
+		defer close(resetsDone)
+		resets.Run(ctx, store, resets.Config{Logger: log})
+	}()
+	defer func() { <-resetsDone }()
 	return dblistener.Run(ctx, store, dblistener.Config{
 		TopN: cfg.TopN, Interval: cfg.PublishInterval, Sink: sink, Logger: log,
 		HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatStaleAfter: cfg.HeartbeatStaleAfter,

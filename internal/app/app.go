@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
 	"github.com/leaderboardhq/leaderboard/config"
@@ -25,6 +26,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/rankcache"
 	"github.com/leaderboardhq/leaderboard/relay"
+	"github.com/leaderboardhq/leaderboard/resets"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 	"github.com/leaderboardhq/leaderboard/views"
 )
@@ -43,6 +45,11 @@ type Options struct {
 	StreamBuffer int
 	// NoDemo skips seeding the demo board in embedded mode.
 	NoDemo bool
+	// Now is the clock of board reset schedules (default time.Now), and
+	// ResetPoll how often the reset scheduler looks (default 1s); tests
+	// set both.
+	Now       func() time.Time
+	ResetPoll time.Duration
 }
 
 // App is a running web process.
@@ -102,7 +109,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		}
 	}()
 
-	if err := a.openDatabase(ctx); err != nil {
+	if err := a.openDatabase(ctx, o.Now); err != nil {
 		return nil, err
 	}
 	if err := a.Store.EnsureSchema(ctx); err != nil {
@@ -157,6 +164,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	a.Ranks = rankcache.New()
 	a.Store.Players.SetRanker(a.Ranks)
 	a.bg.Go(func() { a.Ranks.Run(bg, a.Store, o.Backoff, log) })
+	a.bg.Go(func() {
+		resets.Run(bg, a.Store, resets.Config{Now: o.Now, Poll: o.ResetPoll, Backoff: o.Backoff, Logger: log})
+	})
 
 	api, err := views.New(views.Config{
 		Store:          a.Store,
@@ -213,7 +223,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 // openDatabase connects to DATABASE_URL, or starts the embedded server on
 // loopback with a random password, so that no other local process can use
 // it to bypass API_KEYS.
-func (a *App) openDatabase(ctx context.Context) error {
+func (a *App) openDatabase(ctx context.Context, now func() time.Time) error {
 	cfg := a.Config
 	if cfg.Embedded() {
 		password := randomPassword()
@@ -233,7 +243,7 @@ func (a *App) openDatabase(ctx context.Context) error {
 		}
 		a.Conn = conn
 	}
-	store, err := models.Open(ctx, a.Conn, models.Options{QueryTimeout: cfg.QueryTimeout})
+	store, err := models.Open(ctx, a.Conn, models.Options{QueryTimeout: cfg.QueryTimeout, Now: now})
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,10 @@ type Options struct {
 	Config func(*config.Config)
 	// Logger receives the app's logs (default Logger()).
 	Logger *slog.Logger
+	// Now and ResetPoll are the reset scheduler's clock and poll
+	// (app.Options).
+	Now       func() time.Time
+	ResetPoll time.Duration
 }
 
 // App is a running web process.
@@ -110,6 +114,7 @@ func Start(t testing.TB, o Options) *App {
 	defer cancel()
 	a, err := app.Start(ctx, Config(o), app.Options{
 		Logger: log, Listener: l, Backoff: Fast, StreamBuffer: o.StreamBuffer, NoDemo: true,
+		Now: o.Now, ResetPoll: o.ResetPoll,
 	})
 	require.NoError(t, err)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
