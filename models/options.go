@@ -71,12 +71,15 @@ func ParseReset(spec, tz string) (*ResetSchedule, error) {
 	if strings.Contains(expr, "TZ=") {
 		return nil, invalid("reset must not name a time zone: give it in reset_tz")
 	}
+	if every, ok := strings.CutPrefix(expr, "@every "); ok {
+		// cron rounds a shorter delay up to a second; say so instead.
+		if d, err := time.ParseDuration(every); err == nil && d < time.Second {
+			return nil, invalid("reset must be at most once a second")
+		}
+	}
 	sched, err := cron.ParseStandard(expr)
 	if err != nil {
 		return nil, invalid("reset must be daily, weekly, monthly or a cron expression (%v)", err)
-	}
-	if every, ok := sched.(cron.ConstantDelaySchedule); ok && every.Delay < time.Second {
-		return nil, invalid("reset must be at most once a second")
 	}
 	if next := sched.Next(time.Now().In(loc)); next.IsZero() {
 		return nil, invalid("reset %q never happens", spec)

@@ -73,7 +73,9 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 			op = b.Field("operator").Default(OperatorIncr)
 		}
 		asc := isAsc(b)
-		update := p.table.Get(id).Update(func(row r.Term) any {
+		// A replace rather than an update: metadata is replaced whole,
+		// which an update would merge into the old object.
+		update := p.table.Get(id).Replace(func(row r.Term) any {
 			old := row.Field("score")
 			// Compare before adding: past 2^53 the float64 sum rounds
 			// (2^53+1 is 2^53), so a check of the sum could never fire.
@@ -87,29 +89,23 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 					r.Branch(old.Le(v), old, v),
 					r.Branch(old.Ge(v), old, v)),
 				old.Add(v))
-			fields := func(asc bool) map[string]any {
-				m := map[string]any{"score": score, "reached_at": r.Now().ToEpochTime()}
-				if asc {
-					m[rankScoreField] = score.Mul(-1)
+			with := func(fields map[string]any) r.Term {
+				if metadata == nil {
+					return row.Merge(fields)
 				}
-				if metadata != nil {
-					m["metadata"] = r.Literal(metadata)
-				}
-				return m
-			}
-			same := map[string]any{}
-			if metadata != nil {
-				same["metadata"] = r.Literal(metadata)
+				fields["metadata"] = metadata
+				return row.Without("metadata").Merge(fields)
 			}
 			return r.Branch(
+				row.Eq(nil), r.Error(errOtherBoard),
 				row.Field("board").Ne(board), r.Error(errOtherBoard),
 				op.Eq(OperatorIncr).And(tooBig), r.Error(errAmountRange),
 				op.Eq(OperatorIncr).And(outOfRange), r.Error(errScoreRange),
-				score.Eq(old), same,
-				asc, fields(true),
-				fields(false),
+				score.Eq(old), with(map[string]any{}),
+				asc, with(map[string]any{"score": score, "reached_at": r.Now().ToEpochTime(), rankScoreField: score.Mul(-1)}),
+				with(map[string]any{"score": score, "reached_at": r.Now().ToEpochTime()}),
 			)
-		}, r.UpdateOpts{ReturnChanges: "always"})
+		}, r.ReplaceOpts{ReturnChanges: "always"})
 		return r.Branch(liveBoard(b), update, r.Error(errNoBoard))
 	})
 	res, err := p.st.write(ctx, "write score", q)

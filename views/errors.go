@@ -65,7 +65,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case http.StatusMethodNotAllowed:
 			msg = "method not allowed"
 		case http.StatusRequestEntityTooLarge:
-			msg = "request body is larger than " + humanBytes(maxBody)
+			msg = "request body is larger than " + humanBytes(bodyLimit(c))
 		case http.StatusUnauthorized:
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="leaderboard"`)
 		}

@@ -100,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 	e.Use(cors(cfg.AllowedOrigins))
 	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
 	e.Use(endHeadAtFlush)
-	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: humanLimit(maxBody), Skipper: isBatch}))
 
 	write := requireKey(cfg.APIKeys)
 	// Every GET answers HEAD too (uptime monitors use it), by the same
@@ -122,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
 	e.POST("/boards/:board/players/:player/score-add", s.addScore, write, s.idempotent)
 	e.POST("/boards/:board/players/:player/score", s.writeScore, write, s.idempotent)
-	e.POST("/boards/:board/scores", s.batchScores, write, s.idempotent)
+	e.POST(batchPath, s.batchScores, middleware.BodyLimit(humanLimit(maxBatchBody)), write, s.idempotent)
 
 	// The live page and its files (package page).
 	pages := page.New()

@@ -25,6 +25,24 @@ const MaxOffset = 1_000_000_000
 // MaxBatch bounds the items of one batch of scores.
 const MaxBatch = 1000
 
+// batchPath is the route of batches, whose bodies may be larger: a
+// thousand items with their metadata.
+const batchPath = "/boards/:board/scores"
+
+// maxBatchBody bounds a batch's body: MaxBatch items of MaxMetadata bytes
+// of metadata and some room for the rest.
+const maxBatchBody = MaxBatch * (models.MaxMetadata + 256)
+
+func isBatch(c echo.Context) bool { return c.Path() == batchPath }
+
+// bodyLimit is the largest body the request's route takes.
+func bodyLimit(c echo.Context) int {
+	if isBatch(c) {
+		return maxBatchBody
+	}
+	return maxBody
+}
+
 // standingsPage is GET /boards/{board}/players/.
 type standingsPage struct {
 	Board   string             `json:"board"`
