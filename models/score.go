@@ -196,16 +196,16 @@ func (p *Player) Key() EntryKey {
 	return EntryKey{S: s, T: -p.ReachedAt, ID: p.ID}
 }
 
-// Ranker answers rank questions from memory (package rankcache). Each
-// answer is exact or refused (ok false): while it warms up, or when it has
-// not yet seen the player as the database has it, the Players fall back
-// to counting in the database.
+// Ranker answers rank questions from memory (package rankcache), or refuses
+// (ok false) while it does not know the standings (warming up, or after a
+// lost feed until rebuilt): the Players then count in the database.
 type Ranker interface {
-	// Rank is the rank of the player whose index entry is k, if the
-	// ranker holds exactly that entry for it.
+	// Rank is the rank of the player k.ID at index entry k among the
+	// other players of board (its own entry, at whatever score the ranker
+	// last saw, is left out).
 	Rank(ctx context.Context, board string, k EntryKey) (rank int, ok bool)
-	// Position is where the entry k is in its board (0 is the best), and
-	// its rank, if the ranker holds exactly that entry.
+	// Position is where the player k.ID at entry k is in its board (0 is
+	// the best), among the others, and its rank.
 	Position(ctx context.Context, board string, k EntryKey) (pos, rank int, ok bool)
 	// At is the entry at position pos of board (0 is the best), how many
 	// entries with the same S and T come before it, and how many entries

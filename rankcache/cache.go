@@ -8,15 +8,17 @@
 // has delivered every player's initial place (RethinkDB's include_initial,
 // which meets the changes that follow exactly), and from the moment the feed
 // is lost until a new one has delivered them again, it answers nothing and
-// the models count in the database instead. A rank is only answered for a
-// player whose exact index entry (score, time reached, id) the cache holds,
-// so a player's own write that the feed has not yet brought is waited for
-// (briefly), never answered from the previous score.
+// the models count in the database instead. A rank is asked for a player as
+// the database returned it (after its own write, say): the cache ranks that
+// score among the other players as it holds them, leaving out the player's
+// own entry, so a write the feed has not yet brought is never counted
+// against the player itself. The others are as of the feed's last change,
+// microseconds behind the database, which is also all a count query
+// promises: it reads them at another moment than the write.
 package rankcache
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -25,18 +27,16 @@ import (
 	"github.com/leaderboardhq/leaderboard/models"
 )
 
-// Wait is how long a rank question waits for the feed to bring the entry
-// it asks about before the caller falls back to counting.
-const Wait = 200 * time.Millisecond
-
 // Cache is one process's standings of every board.
 type Cache struct {
+	// BeforeReady, when set, is called after the initial values are
+	// loaded and before the cache starts answering, with Run's context
+	// (tests hold the cache warming with it). Set it before Run.
+	BeforeReady func(ctx context.Context)
+
 	mu     sync.RWMutex
-	boards map[string]*tree
+	boards map[string]*standings
 	ready  bool
-	// changed, when not nil, is closed at the next change applied: a
-	// question waiting for an entry takes it.
-	changed chan struct{}
 }
 
 var _ models.Ranker = (*Cache)(nil)
@@ -50,7 +50,7 @@ func (c *Cache) Ready() (bool, int) {
 	defer c.mu.RUnlock()
 	n := 0
 	for _, t := range c.boards {
-		n += t.n
+		n += t.tree.n
 	}
 	return c.ready, n
 }
@@ -83,7 +83,7 @@ func (c *Cache) follow(ctx context.Context, store *models.Store, log *slog.Logge
 	}
 	defer feed.Close()
 	start := time.Now()
-	building := map[string]*tree{}
+	building := map[string]*standings{}
 	for {
 		ch, err := feed.Next()
 		if err != nil {
@@ -94,9 +94,11 @@ func (c *Cache) follow(ctx context.Context, store *models.Store, log *slog.Logge
 		}
 		apply(building, ch)
 	}
+	if c.BeforeReady != nil {
+		c.BeforeReady(ctx)
+	}
 	c.mu.Lock()
 	c.boards, c.ready = building, true
-	c.wakeLocked()
 	c.mu.Unlock()
 	ready, n := c.Ready()
 	log.Info("rank cache ready", "ready", ready, "players", n, "boards", len(building), "took", time.Since(start))
@@ -111,97 +113,75 @@ func (c *Cache) follow(ctx context.Context, store *models.Store, log *slog.Logge
 		}
 		c.mu.Lock()
 		apply(c.boards, ch)
-		c.wakeLocked()
 		c.mu.Unlock()
 	}
 }
 
-// apply makes one change to boards.
-func apply(boards map[string]*tree, ch models.StandingChange) {
+// apply makes one change to boards. The player's entry is found by its id
+// (not by the change's old value), so the cache holds exactly one entry per
+// player whatever it is told.
+func apply(boards map[string]*standings, ch models.StandingChange) {
+	var id string
+	switch {
+	case ch.New != nil:
+		id = ch.New.Key.ID
+	case ch.Old != nil:
+		id = ch.Old.Key.ID
+	default:
+		return
+	}
 	if o := ch.Old; o != nil {
-		if t := boards[o.Board]; t != nil {
-			t.delete(o.Key)
-			if t.n == 0 {
+		if b := boards[o.Board]; b != nil {
+			b.remove(id)
+			if b.tree.n == 0 {
 				delete(boards, o.Board)
 			}
 		}
 	}
 	if n := ch.New; n != nil {
-		t := boards[n.Board]
-		if t == nil {
-			t = newTree()
-			boards[n.Board] = t
+		b := boards[n.Board]
+		if b == nil {
+			b = newStandings()
+			boards[n.Board] = b
 		}
-		t.insert(n.Key)
-	}
-}
-
-func (c *Cache) wakeLocked() {
-	if c.changed != nil {
-		close(c.changed)
-		c.changed = nil
+		b.put(n.Key)
 	}
 }
 
 func (c *Cache) setUnready() {
 	c.mu.Lock()
 	c.ready, c.boards = false, nil
-	c.wakeLocked()
 	c.mu.Unlock()
 }
 
-var errNotReady = errors.New("rank cache not ready")
-
-// withEntry runs f under the read lock once the cache holds entry k of
-// board, waiting up to Wait for the feed to bring it.
-func (c *Cache) withEntry(ctx context.Context, board string, k models.EntryKey, f func(t *tree)) error {
-	timer := time.NewTimer(Wait)
-	defer timer.Stop()
-	for {
-		c.mu.RLock()
-		if !c.ready {
-			c.mu.RUnlock()
-			return errNotReady
-		}
-		if t := c.boards[board]; t != nil && t.contains(k) {
-			f(t)
-			c.mu.RUnlock()
-			return nil
-		}
-		c.mu.RUnlock()
-		c.mu.Lock()
-		if t := c.boards[board]; !c.ready || (t != nil && t.contains(k)) {
-			c.mu.Unlock()
-			continue // it changed meanwhile: look again
-		}
-		if c.changed == nil {
-			c.changed = make(chan struct{})
-		}
-		wait := c.changed
-		c.mu.Unlock()
-		select {
-		case <-wait:
-		case <-timer.C:
-			return errNotReady
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// Rank implements models.Ranker: one more than the players whose score
+// and time are better than k's, among the others as the cache has them (the
+// player's own entry, at whatever score the cache last saw, is not counted).
+func (c *Cache) Rank(_ context.Context, board string, k models.EntryKey) (rank int, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.ready {
+		return 0, false
 	}
-}
-
-// Rank implements models.Ranker.
-func (c *Cache) Rank(ctx context.Context, board string, k models.EntryKey) (rank int, ok bool) {
-	err := c.withEntry(ctx, board, k, func(t *tree) { rank = t.rank(k) })
-	return rank, err == nil
+	b := c.boards[board]
+	if b == nil {
+		return 1, true
+	}
+	return b.rank(k), true
 }
 
 // Position implements models.Ranker.
-func (c *Cache) Position(ctx context.Context, board string, k models.EntryKey) (pos, rank int, ok bool) {
-	err := c.withEntry(ctx, board, k, func(t *tree) {
-		pos = t.n - 1 - t.countLess(k)
-		rank = t.rank(k)
-	})
-	return pos, rank, err == nil
+func (c *Cache) Position(_ context.Context, board string, k models.EntryKey) (pos, rank int, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.ready {
+		return 0, 0, false
+	}
+	b := c.boards[board]
+	if b == nil {
+		return 0, 1, true
+	}
+	return b.position(k), b.rank(k), true
 }
 
 // At implements models.Ranker.
@@ -211,10 +191,11 @@ func (c *Cache) At(board string, pos int) (k models.EntryKey, tiesBefore, n int,
 	if !c.ready {
 		return k, 0, 0, false
 	}
-	t := c.boards[board]
-	if t == nil {
+	b := c.boards[board]
+	if b == nil {
 		return k, 0, 0, true
 	}
+	t := b.tree
 	if pos < 0 || pos >= t.n {
 		return k, 0, t.n, true
 	}

@@ -52,7 +52,7 @@ func TestTreeAgreesWithASortedSlice(t *testing.T) {
 			require.Equal(t, better+1, tr.rank(k))
 		}
 	}
-	for step := range 60000 {
+	for step := range 30000 {
 		k := key()
 		i, found := slices.BinarySearchFunc(ref, k, cmpKey)
 		if step%3 == 2 && len(ref) > 0 {

@@ -50,6 +50,9 @@ type Options struct {
 	// set both.
 	Now       func() time.Time
 	ResetPoll time.Duration
+	// Ranks, if set, is the rank cache to feed and use (tests hold it
+	// warming); default a new one.
+	Ranks *rankcache.Cache
 }
 
 // App is a running web process.
@@ -161,7 +164,10 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log) })
-	a.Ranks = rankcache.New()
+	a.Ranks = o.Ranks
+	if a.Ranks == nil {
+		a.Ranks = rankcache.New()
+	}
 	a.Store.Players.SetRanker(a.Ranks)
 	a.bg.Go(func() { a.Ranks.Run(bg, a.Store, o.Backoff, log) })
 	a.bg.Go(func() {
