@@ -152,6 +152,9 @@ func (b *Boards) Delete(ctx context.Context, id string) error {
 	if err := b.st.Players.deleteForBoard(ctx, id); err != nil {
 		return err
 	}
+	if err := b.deletePeriods(ctx, id); err != nil {
+		return err
+	}
 	if _, err := b.st.write(ctx, "delete board", b.table.Get(id).Delete()); err != nil {
 		return err
 	}

@@ -141,3 +141,10 @@ func (b *Boards) Previous(ctx context.Context, id string) (*Period, error) {
 	}
 	return &periods[0], nil
 }
+
+// deletePeriods deletes the board's finished periods.
+func (b *Boards) deletePeriods(ctx context.Context, id string) error {
+	_, err := b.st.write(ctx, "delete board's periods", b.st.db.Table(periodsTable).
+		Between([]any{id, r.MinVal}, []any{id, r.MaxVal}, r.BetweenOpts{Index: boardPeriodIndex}).Delete())
+	return err
+}

@@ -137,7 +137,9 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 
 // deleteForBoard deletes every player of board.
 func (p *Players) deleteForBoard(ctx context.Context, board string) error {
-	_, err := p.st.write(ctx, "delete board's players", p.table.GetAllByIndex(boardIndex, board).Delete())
+	// The rank index's range of the board holds every player of it (a
+	// document without a board, a score or reached_at is nobody's player).
+	_, err := p.st.write(ctx, "delete board's players", p.boardRange(board).Delete())
 	return err
 }
 

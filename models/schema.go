@@ -23,9 +23,9 @@ const (
 	// first (smaller reached_at) sorts higher. Every reader walks it
 	// descending, whatever the board's order. It replaces the index "rank"
 	// ([board, score, -reached_at]) of earlier versions, which a database
-	// created by them still has and no query reads.
-	rankIndex  = "standing"
-	boardIndex = "board"
+	// created by them still has and no query reads; so is their index
+	// "board" (a board's players are the rank index's range of it).
+	rankIndex = "standing"
 	// createdIndex orders boards oldest first: [created_at, id], so boards
 	// created in the same millisecond still have one order.
 	createdIndex = "created"
@@ -55,7 +55,6 @@ var schema = []tableSpec{
 		{name: nextResetIndex, field: nextResetField},
 	}},
 	{name: playersTable, indexes: []indexSpec{
-		{name: boardIndex, field: "board"},
 		{name: rankIndex, fn: func(p r.Term) any {
 			return []any{p.Field("board"), p.Field(rankScoreField).Default(p.Field("score")), p.Field("reached_at").Mul(-1)}
 		}},

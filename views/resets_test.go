@@ -98,6 +98,11 @@ func TestDailyResetAtMidnight(t *testing.T) {
 		a.Do(t, "GET", "/boards/"+b+"/?period=previous", nil).JSON(t, &p)
 		return p.Period == 1 && names(p.Players) == "Cy:1"
 	}, 5*time.Second, 5*time.Millisecond)
+
+	require.Equal(t, http.StatusNoContent, a.Do(t, "DELETE", "/boards/"+b+"/", nil, auth...).Status)
+	var left int
+	require.NoError(t, r.DB("leaderboard").Table("board_periods").Count().ReadOne(&left, a.Session(t)))
+	assert.Zero(t, left, "a deleted board's periods go with it")
 }
 
 // With two web processes and the worker's scheduler all running, every
