@@ -17,6 +17,9 @@ const idempotencyTable = "idempotency_keys"
 // IdempotencyWindow is how long a key is remembered, in seconds.
 const IdempotencyWindow = 24 * 60 * 60
 
+// createdAtField is when a key was claimed; its index finds expired keys.
+const createdAtField = "created_at"
+
 // Errors of idempotent writes.
 var (
 	// ErrInFlight: a request with the same key is being processed.
@@ -116,4 +119,14 @@ func (ix *Idempotency) Release(ctx context.Context, id string) error {
 	defer cancel()
 	_, err := ix.st.write(ctx, "release idempotency key", ix.table.Get(id).Delete())
 	return err
+}
+
+// Sweep deletes the keys older than IdempotencyWindow and says how many.
+// Expired keys are claimed afresh anyway; this only keeps the table small.
+func (ix *Idempotency) Sweep(ctx context.Context) (int, error) {
+	ctx, cancel := ix.st.queryContext(ctx)
+	defer cancel()
+	res, err := ix.st.write(ctx, "sweep idempotency keys", ix.table.Between(r.MinVal, r.Now().Sub(IdempotencyWindow),
+		r.BetweenOpts{Index: createdAtField}).Delete())
+	return res.Deleted, err
 }

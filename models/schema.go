@@ -60,7 +60,9 @@ var schema = []tableSpec{
 		}},
 	}},
 	{name: heartbeatsTable},
-	{name: idempotencyTable},
+	{name: idempotencyTable, indexes: []indexSpec{
+		{name: createdAtField, field: createdAtField},
+	}},
 	{name: periodsTable, indexes: []indexSpec{
 		{name: boardPeriodIndex, fn: func(p r.Term) any { return []any{p.Field("board"), p.Field("period")} }},
 	}},

@@ -1,4 +1,5 @@
-// Package resets runs boards' reset schedules: at each scheduled time a
+// Package resets runs boards' reset schedules (and, once an hour, sweeps
+// expired idempotency keys): at each scheduled time a
 // board's standings are archived (its last period, GET ?period=previous)
 // and its players deleted, so scores start again; streams then get the
 // empty board from the listener like any other change.
@@ -49,7 +50,16 @@ func Run(ctx context.Context, store *models.Store, cfg Config) {
 	}
 	log := cfg.Logger.With("component", "resets")
 	failures := 0
+	var swept time.Time
 	for {
+		if time.Since(swept) > time.Hour {
+			// Housekeeping that every process may do at any time:
+			// forget idempotency keys past their window.
+			if n, err := store.Idempotency().Sweep(ctx); err == nil {
+				swept = time.Now()
+				log.Debug("swept expired idempotency keys", "deleted", n)
+			}
+		}
 		wait, err := runDue(ctx, store, cfg, log)
 		if ctx.Err() != nil {
 			return

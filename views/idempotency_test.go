@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -111,4 +112,25 @@ func TestIdempotentRetriesRacingOnTwoWebProcesses(t *testing.T) {
 	}
 	t.Logf("%d retries got 409 while the first was in flight, %d the first answer", conflicts, replays)
 	assert.Positive(t, conflicts, "retries did race with the first")
+}
+
+// A key past its 24 hours is claimed afresh (the write happens again) and
+// swept away.
+func TestIdempotencyKeysExpire(t *testing.T) {
+	a := start(t)
+	b := createBoard(t, a, `{"name": "Later"}`)
+	ann := createPlayer(t, a, b, "Ann", 0)
+	add := "/boards/" + b + "/players/" + ann + "/score-add/"
+	hdr := append([]string{"Idempotency-Key", "k"}, auth...)
+	require.Equal(t, http.StatusOK, a.Do(t, "POST", add, nil, hdr...).Status)
+	require.Equal(t, http.StatusOK, a.Do(t, "POST", add, nil, hdr...).Status)
+	assert.Equal(t, int64(1), scoreOf(t, a, b, ann))
+	a.DB.FastForward(24*time.Hour + time.Second)
+	require.Equal(t, http.StatusOK, a.Do(t, "POST", add, nil, hdr...).Status)
+	assert.Equal(t, int64(2), scoreOf(t, a, b, ann), "a day later the key is new")
+
+	a.DB.FastForward(24*time.Hour + time.Second)
+	n, err := a.Store.Idempotency().Sweep(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the key, claimed afresh a day ago, is past its window")
 }
