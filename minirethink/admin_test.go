@@ -190,7 +190,7 @@ func TestEnsureSchema(t *testing.T) {
 
 		assert.Equal(t, []string{"board_periods", "boards", "heartbeats", "idempotency_keys", "players"},
 			readStrings(t, admin, r.DB(db).TableList()))
-		assert.Equal(t, []string{"created", "next_reset_at"}, readStrings(t, admin, r.DB(db).Table("boards").IndexList()))
+		assert.Equal(t, []string{"created", "ending_period", "next_reset_at"}, readStrings(t, admin, r.DB(db).Table("boards").IndexList()))
 		players := r.DB(db).Table("players")
 		assert.Equal(t, []string{"standing"}, readStrings(t, admin, players.IndexList()))
 		var statuses []map[string]any

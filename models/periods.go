@@ -64,7 +64,10 @@ func (b *Boards) NextReset(ctx context.Context) (time.Time, bool, error) {
 // read) to the first scheduled time after now and starts its next period,
 // in one atomic update that only succeeds while next_reset_at is still what
 // was read: of several processes claiming one reset, exactly one wins
-// (true). Resets missed while nothing ran count once.
+// (true). Resets missed while nothing ran count once. The same update marks
+// the period being ended (ending_period, ending_at, claimed_at) until
+// EndPeriod is done, so that a reset whose claimer died half way is
+// finished by another process (Unfinished).
 func (b *Boards) ClaimReset(ctx context.Context, board *Board, now time.Time) (bool, error) {
 	sched, err := ParseReset(board.Reset, board.ResetTZ)
 	if err != nil {
@@ -76,7 +79,8 @@ func (b *Boards) ClaimReset(ctx context.Context, board *Board, now time.Time) (b
 	res, err := b.st.write(ctx, "claim reset", b.table.Get(board.ID).Update(func(row r.Term) any {
 		return r.Branch(
 			row.HasFields("deleting").Not().And(row.Field(nextResetField).Default(nil).Eq(board.NextResetAt)),
-			map[string]any{nextResetField: next, "period": row.Field("period").Default(0).Add(1)},
+			map[string]any{nextResetField: next, "period": row.Field("period").Default(0).Add(1),
+				endingField: row.Field("period").Default(0), "ending_at": board.NextResetAt, "claimed_at": epochSeconds(now)},
 			map[string]any{})
 	}))
 	if err != nil {
@@ -90,8 +94,12 @@ func (b *Boards) ClaimReset(ctx context.Context, board *Board, now time.Time) (b
 
 // EndPeriod archives the board's standings as period period (its top
 // ArchiveTop) and clears the board: its players are deleted, so scores
-// start again. Run it after winning ClaimReset. It is idempotent: the
-// archive is keyed by board and period.
+// start again; then it unmarks the period as being ended. Run it after
+// winning ClaimReset, or for an Unfinished reset. It is idempotent, and
+// safe when two processes run it at once: the first archive written wins
+// (an insert that keeps what is there), and each process writes its
+// archive before it deletes anything, so the archive kept was read before
+// any player was deleted.
 func (b *Boards) EndPeriod(ctx context.Context, board string, period int, endedAt time.Time) error {
 	top, err := b.st.Players.ForBoard(ctx, board, 0, ArchiveTop)
 	if err != nil {
@@ -113,11 +121,50 @@ func (b *Boards) EndPeriod(ctx context.Context, board string, period int, endedA
 		"period":   period,
 		"ended_at": endedAt,
 		"top":      doc,
-	}, r.InsertOpts{Conflict: "replace"}))
+	}, r.InsertOpts{Conflict: func(_, old, _ r.Term) any { return old }}))
 	if err != nil {
 		return err
 	}
-	return b.st.Players.deleteForBoard(qctx, board)
+	if err := b.st.Players.deleteForBoard(qctx, board); err != nil {
+		return err
+	}
+	res, err := b.st.write(qctx, "end period", b.table.Get(board).Replace(func(row r.Term) any {
+		return r.Branch(row.Ne(nil).And(row.Field(endingField).Default(nil).Eq(period)),
+			row.Without(endingField, "ending_at", "claimed_at"), row)
+	}))
+	if err == nil && res.Errors > 0 {
+		err = classify("end period", errors.New(res.FirstError))
+	}
+	return err
+}
+
+// endingField marks a board whose period is being ended (see ClaimReset);
+// its index finds resets left unfinished.
+const endingField = "ending_period"
+
+// Unfinished returns the boards whose reset was claimed at least stale ago
+// (by the clock now) and not finished: its claimer died half way.
+func (b *Boards) Unfinished(ctx context.Context, now time.Time, stale time.Duration) ([]Board, error) {
+	ctx, cancel := b.st.queryContext(ctx)
+	defer cancel()
+	var boards []struct {
+		ID        string  `rethinkdb:"id"`
+		Ending    int     `rethinkdb:"ending_period"`
+		EndingAt  float64 `rethinkdb:"ending_at"`
+		ClaimedAt float64 `rethinkdb:"claimed_at"`
+	}
+	err := b.table.Between(r.MinVal, r.MaxVal, r.BetweenOpts{Index: endingField}).
+		Pluck("id", endingField, "ending_at", "claimed_at").ReadAll(&boards, b.st.session, r.RunOpts{Context: ctx})
+	if err != nil {
+		return nil, classify("unfinished resets", err)
+	}
+	var out []Board
+	for _, x := range boards {
+		if now.Sub(fromEpoch(x.ClaimedAt)) >= stale {
+			out = append(out, Board{ID: x.ID, Period: x.Ending, NextResetAt: x.EndingAt})
+		}
+	}
+	return out, nil
 }
 
 // Previous is the board's last finished period; ErrNotFound if it has

@@ -53,6 +53,7 @@ var schema = []tableSpec{
 			return []any{b.Field("created_at"), b.Field("id")}
 		}},
 		{name: nextResetIndex, field: nextResetField},
+		{name: endingField, field: endingField},
 	}},
 	{name: playersTable, indexes: []indexSpec{
 		{name: rankIndex, fn: func(p r.Term) any {

@@ -79,9 +79,24 @@ func Run(ctx context.Context, store *models.Store, cfg Config) {
 	}
 }
 
+// Stale is how long after its claim a reset still unfinished is taken to
+// have lost its claimer (the process died half way) and is finished by
+// whoever sees it.
+const Stale = 30 * time.Second
+
 // runDue resets every board that is due and says how long to wait.
 func runDue(ctx context.Context, store *models.Store, cfg Config, log *slog.Logger) (time.Duration, error) {
 	now := cfg.Now()
+	unfinished, err := store.Boards.Unfinished(ctx, now, Stale)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range unfinished {
+		if err := store.Boards.EndPeriod(ctx, b.ID, b.Period, b.NextReset()); err != nil {
+			return 0, err
+		}
+		log.Warn("finished a board reset its claimer left half done", "board", b.ID, "period_ended", b.Period)
+	}
 	due, err := store.Boards.DueForReset(ctx, now)
 	if err != nil {
 		return 0, err

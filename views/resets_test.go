@@ -160,3 +160,38 @@ func TestResetsHappenOnceAcrossProcesses(t *testing.T) {
 	w3.Do(t, "GET", "/boards/"+b+"/", nil).JSON(t, &board)
 	assert.True(t, start.Add(time.Hour+15*time.Second).Equal(board.NextResetAt), "next %s", board.NextResetAt)
 }
+
+// A reset whose claimer died after claiming it (the next reset time moved
+// on, the period not yet archived nor the players deleted) is finished by
+// another process once the claim is stale, once.
+func TestAResetLeftHalfDoneIsFinished(t *testing.T) {
+	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clk := &fakeClock{t: start}
+	a := testapp.Start(t, testapp.Options{APIKeys: []string{key}, Now: clk.Now, ResetPoll: 2 * time.Millisecond})
+	b := createBoard(t, a, `{"name": "Crash", "reset": "@every 1h"}`)
+	createPlayer(t, a, b, "Ann", 7)
+	// A process claims the reset at 13:00 and dies.
+	board, err := a.Store.Boards.Get(t.Context(), b)
+	require.NoError(t, err)
+	won, err := a.Store.Boards.ClaimReset(t.Context(), board, start.Add(time.Hour))
+	require.NoError(t, err)
+	require.True(t, won)
+	clk.Set(start.Add(time.Hour + 10*time.Second))
+	time.Sleep(20 * time.Millisecond) // the claim is fresh: nobody touches it (an absence to check)
+	assert.Equal(t, http.StatusNotFound, a.Do(t, "GET", "/boards/"+b+"/?period=previous", nil).Status)
+
+	clk.Set(start.Add(time.Hour + 31*time.Second))
+	var prev periodShown
+	require.Eventually(t, func() bool {
+		res := a.Do(t, "GET", "/boards/"+b+"/?period=previous", nil)
+		res.JSON(t, &prev)
+		return res.Status == http.StatusOK
+	}, 5*time.Second, 2*time.Millisecond)
+	assert.Equal(t, "Ann:1", names(prev.Players))
+	assert.True(t, start.Add(time.Hour).Equal(prev.EndedAt))
+	assert.Empty(t, getPage(t, a, "/boards/"+b+"/players/").Players)
+	var left []map[string]any
+	require.NoError(t, r.DB("leaderboard").Table("boards").Between(r.MinVal, r.MaxVal, r.BetweenOpts{Index: "ending_period"}).
+		ReadAll(&left, a.Session(t)))
+	assert.Empty(t, left, "no reset left unfinished")
+}
