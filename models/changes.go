@@ -14,8 +14,9 @@ type Feed[T any] struct {
 	cursor *r.Cursor
 	ctx    context.Context
 	decode func(changeDoc) (T, error)
-	// decodeRaw, when set, decodes each document as it comes instead.
-	decodeRaw func(map[string]any) (T, error)
+	// decodeJSON, when set, decodes each document from its JSON instead,
+	// skipping the driver's generic decoding.
+	decodeJSON func([]byte) (T, error)
 }
 
 // changeDoc is one changefeed document; new_val and old_val stay undecoded
@@ -29,10 +30,9 @@ type changeDoc struct {
 // its context is done, the connection was lost, or the server aborted it.
 func (f *Feed[T]) Next() (T, error) {
 	var zero T
-	if f.decodeRaw != nil {
-		var raw map[string]any
-		if f.cursor.Next(&raw) {
-			return f.decodeRaw(raw)
+	if f.decodeJSON != nil {
+		if data, ok := f.cursor.NextResponse(); ok {
+			return f.decodeJSON(data)
 		}
 	} else {
 		var doc changeDoc

@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
 )
@@ -35,7 +37,52 @@ func openStandingsFeed(ctx context.Context, st *Store, q r.Term) (*Feed[Standing
 	if err != nil {
 		return nil, classify("open standings feed", err)
 	}
-	return &Feed[StandingChange]{cursor: cursor, ctx: ctx, decodeRaw: decodeStanding}, nil
+	return &Feed[StandingChange]{cursor: cursor, ctx: ctx, decodeJSON: decodeStandingJSON}, nil
+}
+
+// rawChange is a standings feed document, decoded straight from its JSON
+// with only the fields ranking needs (a player's name and metadata are
+// skipped, not decoded).
+type rawChange struct {
+	NewVal *rawPlayer `json:"new_val"`
+	OldVal *rawPlayer `json:"old_val"`
+	State  string     `json:"state"`
+}
+
+type rawPlayer struct {
+	ID        string   `json:"id"`
+	Board     string   `json:"board"`
+	Score     *float64 `json:"score"`
+	RankScore *float64 `json:"rank_score"`
+	ReachedAt *float64 `json:"reached_at"`
+}
+
+func (p *rawPlayer) standing() *Standing {
+	if p == nil || p.ID == "" || p.Board == "" || p.Score == nil || p.ReachedAt == nil {
+		return nil
+	}
+	s := *p.Score
+	if p.RankScore != nil {
+		s = *p.RankScore
+	}
+	return &Standing{Board: p.Board, Key: EntryKey{S: s, T: -*p.ReachedAt, ID: p.ID}}
+}
+
+func decodeStandingJSON(data []byte) (StandingChange, error) {
+	var c rawChange
+	if err := json.Unmarshal(data, &c); err != nil {
+		// A document someone else wrote, with a field of another type:
+		// read it leniently.
+		var doc map[string]any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return StandingChange{}, fmt.Errorf("standings feed: %w", err)
+		}
+		return decodeStanding(doc)
+	}
+	if c.State != "" {
+		return StandingChange{Ready: c.State == "ready"}, nil
+	}
+	return StandingChange{Old: c.OldVal.standing(), New: c.NewVal.standing()}, nil
 }
 
 func decodeStanding(doc map[string]any) (StandingChange, error) {
