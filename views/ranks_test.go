@@ -334,3 +334,18 @@ func TestBadRankInputsChangeNothing(t *testing.T) {
 	assert.Len(t, list.Boards, 1, "no board created")
 	assert.Len(t, getPage(t, a, "/boards/"+b+"/players/").Players, 1, "no player created")
 }
+
+// The new reads answer HEAD too, with no body.
+func TestNewReadsAnswerHead(t *testing.T) {
+	a := start(t)
+	b := createBoard(t, a, `{"name": "Head"}`)
+	ann := createPlayer(t, a, b, "Ann", 1)
+	for _, path := range []string{
+		"/boards/" + b + "/players/", "/boards/" + b + "/players/" + ann + "/around/", "/boards/" + b + "/?period=previous",
+	} {
+		get := a.Do(t, "GET", path, nil)
+		head := a.Do(t, "HEAD", path, nil)
+		assert.Equal(t, get.Status, head.Status, path)
+		assert.Empty(t, head.Body, path)
+	}
+}
