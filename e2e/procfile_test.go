@@ -63,7 +63,7 @@ func TestProcfileStartsTogetherOnAFreshDatabase(t *testing.T) {
 			require.NoError(t, r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"db": "leaderboard"}).
 				Field("name").ReadAll(&names, session))
 			sort.Strings(names)
-			assert.Equal(t, []string{"boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, names, "one table of each name")
+			assert.Equal(t, []string{"board_periods", "boards", "channels", "events", "heartbeats", "idempotency_keys", "members", "players", "tokens", "users"}, names, "one table of each name")
 
 			var board struct{ ID string }
 			res := web.Do(t, "POST", "/boards/", `{"name": "Cup"}`)

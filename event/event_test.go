@@ -118,10 +118,10 @@ func TestBoardEventIsTheBoardOnOneLine(t *testing.T) {
 	assert.Equal(t, "board-b1", ev.Topic)
 	assert.Equal(t, uint64(9), ev.Seq)
 	assert.Equal(t, event.BoardUpdate, ev.Type)
-	assert.Equal(t, `{"id":"b1","name":"Cup\nFinal","players":[`+
+	assert.Equal(t, `{"id":"b1","name":"Cup\nFinal","order":"desc","operator":"incr","players":[`+
 		`{"id":"p1","name":"Ann","score":10,"rank":1},{"id":"p2","name":"Bob","score":10,"rank":1}]}`, string(ev.Data))
 	assert.NotContains(t, string(ev.Data), "\n", "JSON escapes line breaks: one data line")
 
 	empty := event.Board(&models.Board{ID: "b2", Name: "New"})
-	assert.Equal(t, `{"id":"b2","name":"New","players":[]}`, string(empty.Data), "no players is [], never null")
+	assert.Equal(t, `{"id":"b2","name":"New","order":"desc","operator":"incr","players":[]}`, string(empty.Data), "no players is [], never null")
 }

@@ -171,9 +171,9 @@ func TestIndexLifecycle(t *testing.T) {
 
 // TestEnsureSchema runs the service's own schema setup (models.EnsureSchema:
 // the system tables db_config and table_config, DBCreate, TableCreate,
-// IndexList, IndexCreate("board"), IndexCreateFunc("rank", [board, score,
-// reached_at * -1]) and ("created", [created_at, id]), IndexWait) twice: it
-// must create everything, then find everything.
+// IndexList, IndexCreate on fields and IndexCreateFunc("standing", [board,
+// rank_score.default(score), reached_at * -1]) and ("created", [created_at,
+// id]), IndexWait) twice: it must create everything, then find everything.
 func TestEnsureSchema(t *testing.T) {
 	eachTarget(t, func(t *testing.T, tg target) {
 		db := uniqueDBName(t)
@@ -188,16 +188,18 @@ func TestEnsureSchema(t *testing.T) {
 		require.NoError(t, st.EnsureSchema(context.Background()), "creating the schema")
 		require.NoError(t, st.EnsureSchema(context.Background()), "finding it in place")
 
-		assert.Equal(t, []string{"boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, readStrings(t, admin, r.DB(db).TableList()))
-		assert.Equal(t, []string{"created"}, readStrings(t, admin, r.DB(db).Table("boards").IndexList()))
+		assert.Equal(t, []string{"board_periods", "boards", "channels", "events", "heartbeats", "idempotency_keys", "members", "players", "tokens", "users"},
+			readStrings(t, admin, r.DB(db).TableList()))
+		assert.Equal(t, []string{"created", "ending_period", "next_reset_at"}, readStrings(t, admin, r.DB(db).Table("boards").IndexList()))
 		players := r.DB(db).Table("players")
-		assert.Equal(t, []string{"board", "rank"}, readStrings(t, admin, players.IndexList()))
+		assert.Equal(t, []string{"standing"}, readStrings(t, admin, players.IndexList()))
 		var statuses []map[string]any
-		require.NoError(t, players.IndexStatus("rank").ReadAll(&statuses, admin))
+		require.NoError(t, players.IndexStatus("standing").ReadAll(&statuses, admin))
 		require.Len(t, statuses, 1)
-		// Real RethinkDB 2.4.4 lays the function out at 80 columns: this
-		// is the "rank" sample of testdata/index-status-query-2.4.4.txt.
-		assert.Equal(t, sameVariable(t, indexQuerySamples(t)["rank"]), sameVariable(t, statuses[0]["query"].(string)))
+		// No real server's rendering of this function has been recorded
+		// yet (testdata/index-status-query-2.4.4.txt has the older "rank"
+		// index's, which TestIndexStatusQueryLayout checks); its start is sure.
+		assert.Contains(t, statuses[0]["query"], "indexCreate('standing', function(")
 	})
 }
 

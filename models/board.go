@@ -25,6 +25,17 @@ type Board struct {
 	// Deleting is set by Delete's first step: from then on the board is
 	// gone for every reader, and no player may be added to it.
 	Deleting bool `rethinkdb:"deleting,omitempty"`
+	// Order, Operator, Reset and ResetTZ are the board's options (see
+	// options.go), set at creation; empty Order and Operator (boards made
+	// before options) mean the defaults.
+	Order    string `rethinkdb:"order,omitempty"`
+	Operator string `rethinkdb:"operator,omitempty"`
+	Reset    string `rethinkdb:"reset,omitempty"`
+	ResetTZ  string `rethinkdb:"reset_tz,omitempty"`
+	// NextResetAt is when the board resets next (seconds since the epoch),
+	// and Period counts the resets so far.
+	NextResetAt float64 `rethinkdb:"next_reset_at,omitempty"`
+	Period      int     `rethinkdb:"period,omitempty"`
 }
 
 // errNoBoard is raised inside a query when the board is missing or being
@@ -81,12 +92,11 @@ func (b *Boards) Save(ctx context.Context, board *Board) error {
 	defer cancel()
 	run := r.RunOpts{Context: ctx}
 	if board.ID == "" {
-		res, err := b.st.write(ctx, "create board", b.table.Insert(map[string]any{
-			"name":       name,
-			"created_at": r.Now(),
-			"top":        []any{},
-			"seq":        0,
-		}, r.InsertOpts{ReturnChanges: true}))
+		doc, err := b.newBoardDoc(board, name)
+		if err != nil {
+			return err
+		}
+		res, err := b.st.write(ctx, "create board", b.table.Insert(doc, r.InsertOpts{ReturnChanges: true}))
 		if err != nil {
 			return err
 		}
@@ -144,6 +154,9 @@ func (b *Boards) Delete(ctx context.Context, id string) error {
 	if err := b.st.Players.deleteForBoard(ctx, id); err != nil {
 		return err
 	}
+	if err := b.deletePeriods(ctx, id); err != nil {
+		return err
+	}
 	if _, err := b.st.write(ctx, "delete board", b.table.Get(id).Delete()); err != nil {
 		return err
 	}
@@ -195,7 +208,11 @@ func (b *Boards) SaveTop(ctx context.Context, id string, top []Player) (*Board, 
 	defer cancel()
 	doc := make([]any, len(top))
 	for i, p := range top {
-		doc[i] = map[string]any{"id": p.ID, "name": p.Name, "score": p.Score, "rank": p.Rank}
+		m := map[string]any{"id": p.ID, "name": p.Name, "score": p.Score, "rank": p.Rank}
+		if p.Metadata != nil {
+			m["metadata"] = p.Metadata
+		}
+		doc[i] = m
 	}
 	res, err := b.st.write(ctx, "save board top", b.table.Get(id).Update(func(board r.Term) any {
 		return r.Branch(

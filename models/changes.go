@@ -14,6 +14,9 @@ type Feed[T any] struct {
 	cursor *r.Cursor
 	ctx    context.Context
 	decode func(changeDoc) (T, error)
+	// decodeJSON, when set, decodes each document from its JSON instead,
+	// skipping the driver's generic decoding.
+	decodeJSON func([]byte) (T, error)
 }
 
 // changeDoc is one changefeed document; new_val and old_val stay undecoded
@@ -27,9 +30,15 @@ type changeDoc struct {
 // its context is done, the connection was lost, or the server aborted it.
 func (f *Feed[T]) Next() (T, error) {
 	var zero T
-	var doc changeDoc
-	if f.cursor.Next(&doc) {
-		return f.decode(doc)
+	if f.decodeJSON != nil {
+		if data, ok := f.cursor.NextResponse(); ok {
+			return f.decodeJSON(data)
+		}
+	} else {
+		var doc changeDoc
+		if f.cursor.Next(&doc) {
+			return f.decode(doc)
+		}
 	}
 	if err := f.ctx.Err(); err != nil {
 		return zero, err

@@ -111,9 +111,15 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// MaxOpen bounds the connection pool.
 	MaxOpen int
+	// Now is the clock that board reset schedules read (default time.Now);
+	// tests move it.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 5 * time.Second
 	}

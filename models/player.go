@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"errors"
-	"strings"
 
 	r "gopkg.in/rethinkdb/rethinkdb-go.v6"
 )
@@ -19,12 +18,19 @@ type Player struct {
 	Score     int64   `rethinkdb:"score"`
 	ReachedAt float64 `rethinkdb:"reached_at,omitempty"`
 	Rank      int     `rethinkdb:"rank,omitempty"`
+	// RankScore is the sort key on an "asc" board (minus the score); nil
+	// on "desc" boards, where the score is the key.
+	RankScore *float64 `rethinkdb:"rank_score,omitempty"`
+	// Metadata is the caller's own JSON object (at most MaxMetadata bytes).
+	Metadata map[string]any `rethinkdb:"metadata,omitempty"`
 }
 
 // Players is the players table.
 type Players struct {
 	st    *Store
 	table r.Term
+	// ranker, when set, answers ranks from memory (SetRanker).
+	ranker Ranker
 }
 
 // Errors raised inside the score update, so the checks and the write are one
@@ -76,6 +82,10 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 	if err := checkScore(player.Score); err != nil {
 		return err
 	}
+	metadata, err := checkMetadata(player.Metadata)
+	if err != nil {
+		return err
+	}
 	if player.ID != "" {
 		return invalid("players are created without an id")
 	}
@@ -85,13 +95,21 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
 	boards := p.st.Boards.table
-	insert := p.table.Insert(map[string]any{
+	doc := map[string]any{
 		"board":      player.Board,
 		"name":       name,
 		"score":      player.Score,
 		"reached_at": r.Now().ToEpochTime(),
-	}, r.InsertOpts{ReturnChanges: true})
+	}
+	if metadata != nil {
+		doc["metadata"] = metadata
+	}
+	ascDoc := map[string]any{rankScoreField: -float64(player.Score)}
+	for k, v := range doc {
+		ascDoc[k] = v
+	}
 	res, err := p.st.write(ctx, "create player", boards.Get(player.Board).Do(func(board r.Term) any {
+		insert := p.table.Insert(r.Branch(isAsc(board), ascDoc, doc), r.InsertOpts{ReturnChanges: true})
 		return r.Branch(liveBoard(board).Not(), r.Error(errNoBoard),
 			insert.Do(func(res r.Term) any {
 				return boards.Get(player.Board).Do(func(board r.Term) any {
@@ -119,7 +137,9 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 
 // deleteForBoard deletes every player of board.
 func (p *Players) deleteForBoard(ctx context.Context, board string) error {
-	_, err := p.st.write(ctx, "delete board's players", p.table.GetAllByIndex(boardIndex, board).Delete())
+	// The rank index's range of the board holds every player of it (a
+	// document without a board, a score or reached_at is nobody's player).
+	_, err := p.st.write(ctx, "delete board's players", p.boardRange(board).Delete())
 	return err
 }
 
@@ -150,60 +170,7 @@ func (p *Players) Delete(ctx context.Context, board, id string) error {
 // non_atomic, which would lose concurrent adds. A delete that begins
 // between the two only finds an add that its sweep then removes.
 func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) (*Player, error) {
-	if err := checkAmount(amount); err != nil {
-		return nil, err
-	}
-	if amount == 0 {
-		// Nothing to write; writing reached_at would cost the player its
-		// place among equal scores.
-		return p.Get(ctx, board, id)
-	}
-	if !validID(board) || !validID(id) {
-		return nil, notFound("player")
-	}
-	ctx, cancel := p.st.queryContext(ctx)
-	defer cancel()
-	update := p.table.Get(id).Update(func(row r.Term) any {
-		score := row.Field("score")
-		// Compare before adding: past 2^53 the float64 sum rounds (2^53+1
-		// is 2^53), so a check of the sum could never fire. The bound is
-		// exact: |amount| <= MaxAmount keeps it well inside float64's
-		// integers.
-		outOfRange := score.Gt(MaxScore - amount)
-		if amount < 0 {
-			outOfRange = score.Lt(-MaxScore - amount)
-		}
-		return r.Branch(
-			row.Field("board").Ne(board), r.Error(errOtherBoard),
-			outOfRange, r.Error(errScoreRange),
-			map[string]any{"score": score.Add(amount), "reached_at": r.Now().ToEpochTime()},
-		)
-	}, r.UpdateOpts{ReturnChanges: true})
-	res, err := p.st.write(ctx, "add score", p.st.Boards.table.Get(board).Do(func(b r.Term) any {
-		return r.Branch(liveBoard(b), update, r.Error(errNoBoard))
-	}))
-	if isNoBoard(err) {
-		return nil, notFound("player")
-	}
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case res.Skipped > 0, strings.Contains(res.FirstError, errOtherBoard):
-		return nil, notFound("player")
-	case strings.Contains(res.FirstError, errScoreRange):
-		return nil, invalid("score would leave the range -2^53..2^53")
-	case res.Errors > 0 || len(res.Changes) != 1:
-		return nil, classify("add score", errors.New(res.FirstError))
-	}
-	var player Player
-	if err := decode(res.Changes[0].NewValue, &player); err != nil {
-		return nil, err
-	}
-	if err := p.rank(ctx, &player); err != nil {
-		return nil, err
-	}
-	return &player, nil
+	return p.WriteScore(ctx, board, id, ScoreWrite{Op: OperatorIncr, Value: amount})
 }
 
 // boardRange is the part of the rank index that holds one board's players.
@@ -218,17 +185,27 @@ func (p *Players) TopForBoard(ctx context.Context, board string, n int) ([]Playe
 }
 
 // ForBoard returns a page of the board's standings: the players after the
-// best skip, at most n, best first, ranked. It walks the rank index from the
-// board's top, so a page costs O(log n + skip + n).
+// best skip, at most n, best first, ranked. With a ranker that knows the
+// board it is O(log n + n) at any depth: the ranker gives the index entry at
+// position skip, and the page is an index range read from there. Without
+// one it walks the rank index from the board's top, O(log n + skip + n).
 func (p *Players) ForBoard(ctx context.Context, board string, skip, n int) ([]Player, error) {
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
+	q := p.boardRange(board).OrderBy(r.OrderByOpts{Index: r.Desc(rankIndex)}).Skip(skip)
+	if p.ranker != nil && skip > 0 {
+		k, ties, total, ok := p.ranker.At(board, skip)
+		switch {
+		case ok && skip >= total:
+			return []Player{}, nil
+		case ok:
+			q = p.table.Between([]any{board, r.MinVal}, []any{board, k.S, k.T},
+				r.BetweenOpts{Index: rankIndex, RightBound: "closed"}).
+				OrderBy(r.OrderByOpts{Index: r.Desc(rankIndex)}).Skip(ties)
+		}
+	}
 	var players []Player
-	err := p.boardRange(board).
-		OrderBy(r.OrderByOpts{Index: r.Desc(rankIndex)}).
-		Skip(skip).
-		Limit(n).
-		ReadAll(&players, p.st.session, r.RunOpts{Context: ctx})
+	err := q.Limit(n).ReadAll(&players, p.st.session, r.RunOpts{Context: ctx})
 	if err != nil {
 		return nil, classify("players of board", err)
 	}
@@ -255,7 +232,7 @@ func assignRanks(players []Player, first, pos int) {
 		switch {
 		case i == 0:
 			players[i].Rank = first
-		case players[i].Score == players[i-1].Score && players[i].ReachedAt == players[i-1].ReachedAt:
+		case players[i].Key().S == players[i-1].Key().S && players[i].ReachedAt == players[i-1].ReachedAt:
 			players[i].Rank = players[i-1].Rank
 		default:
 			players[i].Rank = pos + i
@@ -267,8 +244,15 @@ func assignRanks(players []Player, first, pos int) {
 // strictly before it in the rank index.
 func (p *Players) rank(ctx context.Context, player *Player) error {
 	var ahead int
+	if p.ranker != nil {
+		if rank, ok := p.ranker.Rank(ctx, player.Board, player.Key()); ok {
+			player.Rank = rank
+			return nil
+		}
+	}
+	key := player.Key()
 	err := p.table.Between(
-		[]any{player.Board, player.Score, -player.ReachedAt},
+		[]any{player.Board, key.S, key.T},
 		[]any{player.Board, r.MaxVal},
 		r.BetweenOpts{Index: rankIndex, LeftBound: "open"},
 	).Count().ReadOne(&ahead, p.st.session, r.RunOpts{Context: ctx})

@@ -39,9 +39,9 @@ func TestCheckReadyNamesWhatIsMissing(t *testing.T) {
 			require.NoError(t, err)
 		}, []string{"table leaderboard.heartbeats is missing"}},
 		{"no rank index", func(t *testing.T, s *r.Session) {
-			_, err := lb.Table("players").IndexDrop("rank").RunWrite(s)
+			_, err := lb.Table("players").IndexDrop("standing").RunWrite(s)
 			require.NoError(t, err)
-		}, []string{"index rank of table leaderboard.players is missing"}},
+		}, []string{"index standing of table leaderboard.players is missing"}},
 		{"no players table", func(t *testing.T, s *r.Session) {
 			_, err := lb.TableDrop("players").RunWrite(s)
 			require.NoError(t, err)
@@ -91,7 +91,7 @@ func TestMissingSchemaIsUnavailable(t *testing.T) {
 	board := &models.Board{Name: "Cup"}
 	require.NoError(t, store.Boards.Save(ctx, board))
 
-	_, err = r.DB("leaderboard").Table("players").IndexDrop("rank").RunWrite(session)
+	_, err = r.DB("leaderboard").Table("players").IndexDrop("standing").RunWrite(session)
 	require.NoError(t, err)
 	_, err = store.Players.TopForBoard(ctx, board.ID, 5)
 	assert.ErrorIs(t, err, models.ErrSchemaMissing, "a missing index")

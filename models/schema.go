@@ -15,11 +15,17 @@ const (
 	boardsTable  = "boards"
 	playersTable = "players"
 	// rankIndex orders a board's players best first when read descending:
-	// [board, score, -reached_at]. A compound index cannot mix directions,
-	// so the tie-break is negated: at equal scores, whoever reached the
-	// score first (smaller reached_at) sorts higher.
-	rankIndex  = "rank"
-	boardIndex = "board"
+	// [board, rank_score, -reached_at], where rank_score is the score on a
+	// "desc" board (the field is absent and defaults to score) and minus
+	// the score on an "asc" board (lower is better). A compound index
+	// cannot mix directions, so the sort key carries the board's order and
+	// the tie-break is negated: at equal scores, whoever reached the score
+	// first (smaller reached_at) sorts higher. Every reader walks it
+	// descending, whatever the board's order. It replaces the index "rank"
+	// ([board, score, -reached_at]) of earlier versions, which a database
+	// created by them still has and no query reads; so is their index
+	// "board" (a board's players are the rank index's range of it).
+	rankIndex = "standing"
 	// createdIndex orders boards oldest first: [created_at, id], so boards
 	// created in the same millisecond still have one order.
 	createdIndex = "created"
@@ -46,11 +52,12 @@ var schema = []tableSpec{
 		{name: createdIndex, fn: func(b r.Term) any {
 			return []any{b.Field("created_at"), b.Field("id")}
 		}},
+		{name: nextResetIndex, field: nextResetField},
+		{name: endingField, field: endingField},
 	}},
 	{name: playersTable, indexes: []indexSpec{
-		{name: boardIndex, field: "board"},
 		{name: rankIndex, fn: func(p r.Term) any {
-			return []any{p.Field("board"), p.Field("score"), p.Field("reached_at").Mul(-1)}
+			return []any{p.Field("board"), p.Field(rankScoreField).Default(p.Field("score")), p.Field("reached_at").Mul(-1)}
 		}},
 	}},
 	{name: heartbeatsTable},
@@ -64,6 +71,13 @@ var schema = []tableSpec{
 		{name: pendingIndex, fn: func(e r.Term) any { return r.Branch(e.HasFields("seq"), nil, true) }},
 		{name: rawIndex, field: "raw"},
 		{name: eventsCreatedIndex, field: "created_at"},
+	}},
+	// Leaderboards as games use them (issue 11).
+	{name: idempotencyTable, indexes: []indexSpec{
+		{name: createdAtField, field: createdAtField},
+	}},
+	{name: periodsTable, indexes: []indexSpec{
+		{name: boardPeriodIndex, fn: func(p r.Term) any { return []any{p.Field("board"), p.Field("period")} }},
 	}},
 }
 

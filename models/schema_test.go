@@ -86,7 +86,7 @@ func TestEnsureSchemaConcurrentOnRacingCreates(t *testing.T) {
 			admin := adminSession(t, srv.Addr())
 			tables, dbs := configNames(t, admin, db)
 			assert.Equal(t, 1, dbs, "one database")
-			assert.Equal(t, []string{"boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, tables, "one of each table")
+			assert.Equal(t, []string{"board_periods", "boards", "channels", "events", "heartbeats", "idempotency_keys", "members", "players", "tokens", "users"}, tables, "one of each table")
 
 			var statuses []map[string]any
 			require.NoError(t, r.DB(db).Table("players").IndexStatus().ReadAll(&statuses, admin))
@@ -96,7 +96,7 @@ func TestEnsureSchemaConcurrentOnRacingCreates(t *testing.T) {
 					ready = append(ready, st["index"].(string))
 				}
 			}
-			assert.Equal(t, []string{"board", "rank"}, ready, "indexes ready on the table that is left")
+			assert.Equal(t, []string{"standing"}, ready, "indexes ready on the table that is left")
 
 			// Normal queries work.
 			st := openStore(t, srv.Addr(), db)
@@ -132,11 +132,11 @@ func TestEnsureSchemaKeepsTheDuplicateWithData(t *testing.T) {
 			_, err := r.DB(db).TableCreate(boardsTable).RunWrite(admin)
 			require.NoError(t, err, "a racing creator makes a second, empty, boards table")
 			tables, _ := configNames(t, admin, db)
-			require.Equal(t, []string{"boards", "boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, tables)
+			require.Equal(t, []string{"board_periods", "boards", "boards", "channels", "events", "heartbeats", "idempotency_keys", "members", "players", "tokens", "users"}, tables)
 
 			require.NoError(t, openStore(t, srv.Addr(), db).EnsureSchema(context.Background()))
 			tables, _ = configNames(t, admin, db)
-			assert.Equal(t, []string{"boards", "channels", "events", "heartbeats", "members", "players", "tokens", "users"}, tables)
+			assert.Equal(t, []string{"board_periods", "boards", "channels", "events", "heartbeats", "idempotency_keys", "members", "players", "tokens", "users"}, tables)
 			got, err := first.Boards.Get(context.Background(), board.ID)
 			require.NoError(t, err, "the table with data is the one left")
 			assert.Equal(t, "kept", got.Name)

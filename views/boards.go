@@ -37,6 +37,9 @@ func (s *Server) getBoard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := c.QueryParams()["period"]; ok {
+		return s.previousPeriod(c, id, limit)
+	}
 	ctx := c.Request().Context()
 	board, err := s.store.Boards.Get(ctx, id)
 	if err != nil {
@@ -94,7 +97,11 @@ func (s *Server) listBoards(c echo.Context) error {
 }
 
 type createBoardRequest struct {
-	Name *string `json:"name"`
+	Name     *string `json:"name"`
+	Order    *string `json:"order"`
+	Operator *string `json:"operator"`
+	Reset    *string `json:"reset"`
+	ResetTZ  *string `json:"reset_tz"`
 }
 
 func (s *Server) createBoard(c echo.Context) error {
@@ -106,6 +113,14 @@ func (s *Server) createBoard(c echo.Context) error {
 		return badRequest(`field "name" is required`)
 	}
 	board := models.Board{Name: *req.Name}
+	for _, opt := range []struct {
+		from *string
+		to   *string
+	}{{req.Order, &board.Order}, {req.Operator, &board.Operator}, {req.Reset, &board.Reset}, {req.ResetTZ, &board.ResetTZ}} {
+		if opt.from != nil {
+			*opt.to = *opt.from
+		}
+	}
 	if err := s.store.Boards.Save(c.Request().Context(), &board); err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func cors(origins []string) echo.MiddlewareFunc {
 		AllowOriginFunc: func(origin string) (bool, error) { return slices.Contains(explicit, origin), nil },
 		AllowMethods:    []string{http.MethodPost, http.MethodDelete},
 		AllowHeaders:    corsHeaders,
-		ExposeHeaders:   []string{echo.HeaderLocation, "Retry-After"},
+		ExposeHeaders:   []string{echo.HeaderLocation, "Retry-After", "Idempotent-Replayed"},
 		MaxAge:          600,
 	})
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

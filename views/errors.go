@@ -46,21 +46,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.As(err, &nr):
 		status, msg, problems = http.StatusServiceUnavailable, nr.Error(), nr.problems
 		c.Response().Header().Set("Retry-After", retryAfterSeconds)
-	case errors.Is(err, models.ErrNotFound):
-		status, msg = http.StatusNotFound, err.Error()
-	case errors.Is(err, models.ErrInvalid):
-		status, msg = http.StatusBadRequest, err.Error()
-	case errors.Is(err, models.ErrUnauthorized):
-		status, msg = http.StatusUnauthorized, err.Error()
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="push"`)
-	case errors.Is(err, models.ErrForbidden):
-		status, msg = http.StatusForbidden, err.Error()
-	case errors.Is(err, models.ErrConflict):
-		status, msg = http.StatusConflict, err.Error()
-	case errors.Is(err, models.ErrUnavailable):
-		// ErrSchemaMissing included: the processes re-create the schema.
-		status, msg = http.StatusServiceUnavailable, "the database is unavailable, try again shortly"
-		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+	case isDomain(err):
+		status, msg = domainStatus(err)
+		switch {
+		case errors.Is(err, models.ErrUnauthorized):
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="push"`)
+		case status == http.StatusServiceUnavailable, errors.Is(err, models.ErrInFlight):
+			c.Response().Header().Set("Retry-After", retryAfterSeconds)
+		}
 	case errors.Is(err, connlimit.ErrTooManyFromClient):
 		status, msg = http.StatusServiceUnavailable, "too many live streams from your address, close some and try again shortly"
 		c.Response().Header().Set("Retry-After", retryAfterSeconds)
@@ -79,7 +72,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case http.StatusMethodNotAllowed:
 			msg = "method not allowed"
 		case http.StatusRequestEntityTooLarge:
-			msg = "request body is larger than " + humanBytes(maxBody)
+			msg = "request body is larger than " + humanBytes(bodyLimit(c))
 		case http.StatusUnauthorized:
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="leaderboard"`)
 		}
@@ -109,6 +102,40 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err := writeError(c, status, errorBody{Error: msg, Problems: problems}); err != nil {
 		s.log.Debug("write error response", "err", err)
 	}
+}
+
+// isDomain: err is one of the domain's kinds, which domainStatus maps.
+func isDomain(err error) bool {
+	for _, kind := range []error{models.ErrNotFound, models.ErrInvalid, models.ErrUnauthorized, models.ErrForbidden,
+		models.ErrConflict, models.ErrUnavailable, models.ErrInFlight, models.ErrKeyReused} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// domainStatus is the status and the sentence of a domain error, for
+// handleError and for the per-item results of a batch.
+func domainStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return http.StatusNotFound, err.Error()
+	case errors.Is(err, models.ErrInvalid):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, models.ErrUnauthorized):
+		return http.StatusUnauthorized, err.Error()
+	case errors.Is(err, models.ErrForbidden):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, models.ErrConflict), errors.Is(err, models.ErrInFlight):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, models.ErrKeyReused):
+		return http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, models.ErrUnavailable):
+		// ErrSchemaMissing included: the processes re-create the schema.
+		return http.StatusServiceUnavailable, "the database is unavailable, try again shortly"
+	}
+	return http.StatusInternalServerError, "internal error"
 }
 
 // writeError sends {"error": msg}; for HEAD, the same status and headers

@@ -23,8 +23,9 @@ func (s *Server) getPlayer(c echo.Context) error {
 }
 
 type createPlayerRequest struct {
-	Name  *string `json:"name"`
-	Score *number `json:"score"`
+	Name     *string         `json:"name"`
+	Score    *number         `json:"score"`
+	Metadata *map[string]any `json:"metadata"`
 }
 
 func (s *Server) createPlayer(c echo.Context) error {
@@ -36,6 +37,9 @@ func (s *Server) createPlayer(c echo.Context) error {
 		return badRequest(`field "name" is required`)
 	}
 	p := models.Player{Board: c.Param("board"), Name: *req.Name}
+	if req.Metadata != nil {
+		p.Metadata = *req.Metadata
+	}
 	if req.Score != nil {
 		score, err := parseInteger("score", string(*req.Score), models.MaxScore)
 		if err != nil {
@@ -58,7 +62,8 @@ func (s *Server) deletePlayer(c echo.Context) error {
 }
 
 type scoreAddRequest struct {
-	Amount *number `json:"amount"`
+	Amount   *number         `json:"amount"`
+	Metadata *map[string]any `json:"metadata"`
 }
 
 // addScore adds 1, as the original did, or the amount given in a JSON body
@@ -87,7 +92,11 @@ func (s *Server) addScore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.store.Players.AddScore(c.Request().Context(), c.Param("board"), c.Param("player"), amount)
+	w := models.ScoreWrite{Op: models.OperatorIncr, Value: amount}
+	if req.Metadata != nil {
+		w.Metadata = *req.Metadata
+	}
+	p, err := s.store.Players.WriteScore(c.Request().Context(), c.Param("board"), c.Param("player"), w)
 	if err != nil {
 		return err
 	}

@@ -134,7 +134,7 @@ func TestDeleteBoardWhileCreatingPlayers(t *testing.T) {
 		assert.Empty(t, oddity, "round %d", round)
 
 		var left []map[string]any
-		require.NoError(t, players.GetAllByIndex("board", b).ReadAll(&left, session))
+		require.NoError(t, players.Filter(map[string]any{"board": b}).ReadAll(&left, session))
 		assert.Empty(t, left, "round %d: players of the deleted board, of %d created", round, len(created))
 		var survivors int
 		keys := make([]any, len(created))

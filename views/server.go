@@ -118,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 	e.Use(cors(cfg.AllowedOrigins))
 	e.Use(refuseCrossSiteWrites(cfg.AllowedOrigins, s.log))
 	e.Use(endHeadAtFlush)
-	e.Use(middleware.BodyLimit(humanLimit(maxBody)))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: humanLimit(maxBody), Skipper: isBatch}))
 	e.Use(rateLimit(cfg.RateLimitStreams, "streams opened from your address", streamOpen))
 
 	// A write counts against its address before its key is checked (so a
@@ -143,13 +143,17 @@ func New(cfg Config) (*Server, error) {
 	}
 	get("/readyz", s.readyz)
 	get("/boards", s.listBoards)
-	e.POST("/boards", s.createBoard, write)
+	e.POST("/boards", s.createBoard, write, s.idempotent)
 	get("/boards/:board", s.getBoard)
 	e.DELETE("/boards/:board", s.deleteBoard, write)
-	e.POST("/boards/:board/players", s.createPlayer, write)
+	e.POST("/boards/:board/players", s.createPlayer, write, s.idempotent)
+	get("/boards/:board/players", s.listPlayers)
 	get("/boards/:board/players/:player", s.getPlayer)
+	get("/boards/:board/players/:player/around", s.around)
 	e.DELETE("/boards/:board/players/:player", s.deletePlayer, write)
-	e.POST("/boards/:board/players/:player/score-add", s.addScore, write)
+	e.POST("/boards/:board/players/:player/score-add", s.addScore, write, s.idempotent)
+	e.POST("/boards/:board/players/:player/score", s.writeScore, write, s.idempotent)
+	e.POST(batchPath, s.batchScores, middleware.BodyLimit(humanLimit(maxBatchBody)), write, s.idempotent)
 	if err := s.pushRoutes(cfg.Push, write); err != nil {
 		return nil, err
 	}

@@ -15,10 +15,15 @@ import (
 	"syscall"
 	"time"
 
+	// Board reset time zones (reset_tz) work on hosts without a zoneinfo
+	// database too.
+	_ "time/tzdata"
+
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/internal/worker"
 	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/resets"
 )
 
 func main() {
@@ -61,6 +66,15 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		defer stop()
 	}
+	// The worker runs board resets too; every process may, and the
+	// database lets one of them do each.
+	resetsDone := make(chan struct{})
+	resetsCtx, stopResets := context.WithCancel(ctx)
+	go func() {
+		defer close(resetsDone)
+		resets.Run(resetsCtx, store, resets.Config{Logger: log})
+	}()
+	defer func() { stopResets(); <-resetsDone }()
 	wait, err := worker.Start(ctx, store, cfg, worker.Options{Logger: log, Metrics: m})
 	if err != nil {
 		return err

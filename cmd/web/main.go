@@ -15,6 +15,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Board reset time zones (reset_tz) work on hosts without a zoneinfo
+	// database too.
+	_ "time/tzdata"
 
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/internal/app"

@@ -26,7 +26,9 @@ import (
 	"github.com/leaderboardhq/leaderboard/minirethink"
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/pushhub"
+	"github.com/leaderboardhq/leaderboard/rankcache"
 	"github.com/leaderboardhq/leaderboard/relay"
+	"github.com/leaderboardhq/leaderboard/resets"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 	"github.com/leaderboardhq/leaderboard/views"
 )
@@ -45,6 +47,14 @@ type Options struct {
 	StreamBuffer int
 	// NoDemo skips seeding the demo board in embedded mode.
 	NoDemo bool
+	// Now is the clock of board reset schedules (default time.Now), and
+	// ResetPoll how often the reset scheduler looks (default 1s); tests
+	// set both.
+	Now       func() time.Time
+	ResetPoll time.Duration
+	// Ranks, if set, is the rank cache to feed and use (tests hold it
+	// warming); default a new one.
+	Ranks *rankcache.Cache
 }
 
 // App is a running web process.
@@ -63,6 +73,8 @@ type App struct {
 	// Push is the push service's persistence; PushHub its connections here.
 	Push    *models.Push
 	PushHub *pushhub.Hub
+	// Ranks answers ranks from memory once warm (package rankcache).
+	Ranks *rankcache.Cache
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
 	Demo *models.Board
 	// URL is the API's base URL, e.g. http://127.0.0.1:5000.
@@ -107,7 +119,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		}
 	}()
 
-	if err := a.openDatabase(ctx); err != nil {
+	if err := a.openDatabase(ctx, o.Now); err != nil {
 		return nil, err
 	}
 	if err := a.Store.EnsureSchema(ctx); err != nil {
@@ -151,6 +163,15 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
 	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log, a.Metrics) })
+	a.Ranks = o.Ranks
+	if a.Ranks == nil {
+		a.Ranks = rankcache.New()
+	}
+	a.Store.Players.SetRanker(a.Ranks)
+	a.bg.Go(func() { a.Ranks.Run(bg, a.Store, o.Backoff, log) })
+	a.bg.Go(func() {
+		resets.Run(bg, a.Store, resets.Config{Now: o.Now, Poll: o.ResetPoll, Backoff: o.Backoff, Logger: log})
+	})
 
 	trusted, err := cfg.TrustedNets()
 	if err != nil {
@@ -222,7 +243,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 // openDatabase connects to DATABASE_URL, or starts the embedded server on
 // loopback with a random password, so that no other local process can use
 // it to bypass API_KEYS.
-func (a *App) openDatabase(ctx context.Context) error {
+func (a *App) openDatabase(ctx context.Context, now func() time.Time) error {
 	cfg := a.Config
 	if cfg.Embedded() {
 		password := randomPassword()
@@ -242,7 +263,7 @@ func (a *App) openDatabase(ctx context.Context) error {
 		}
 		a.Conn = conn
 	}
-	store, err := models.Open(ctx, a.Conn, models.Options{QueryTimeout: cfg.QueryTimeout})
+	store, err := models.Open(ctx, a.Conn, models.Options{QueryTimeout: cfg.QueryTimeout, Now: now})
 	if err != nil {
 		return err
 	}

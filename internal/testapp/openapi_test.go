@@ -20,9 +20,9 @@ func TestSpecMismatch(t *testing.T) {
 		res     Response
 		wantErr bool
 	}{
-		{"a board", get("/boards/b1/"), Response{200, json, []byte(`{"id":"b1","name":"Cup","players":[]}`)}, false},
+		{"a board", get("/boards/b1/"), Response{200, json, []byte(`{"id":"b1","name":"Cup","order":"desc","operator":"incr","players":[]}`)}, false},
 		{"a board without players", get("/boards/b1"), Response{200, json, []byte(`{"id":"b1","name":"Cup"}`)}, true},
-		{"a board with a field the document lacks", get("/boards/b1"), Response{200, json, []byte(`{"id":"b1","name":"Cup","players":[],"seq":3}`)}, true},
+		{"a board with a field the document lacks", get("/boards/b1"), Response{200, json, []byte(`{"id":"b1","name":"Cup","order":"desc","operator":"incr","players":[],"seq":3}`)}, true},
 		{"a rank of 0", get("/boards/b1/players/p1"), Response{200, json, []byte(`{"id":"p1","name":"A","score":1,"rank":0,"board":"b1"}`)}, true},
 		{"an error", get("/boards/nope"), Response{404, json, []byte(`{"error":"board not found"}`)}, false},
 		{"an error without its sentence", get("/boards/nope"), Response{404, json, []byte(`{"message":"x"}`)}, true},

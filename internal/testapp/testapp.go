@@ -24,6 +24,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/internal/app"
 	"github.com/leaderboardhq/leaderboard/models"
+	"github.com/leaderboardhq/leaderboard/rankcache"
 )
 
 // Options change the test's configuration from config.Defaults.
@@ -47,6 +48,12 @@ type Options struct {
 	Config func(*config.Config)
 	// Logger receives the app's logs (default Logger()).
 	Logger *slog.Logger
+	// Now and ResetPoll are the reset scheduler's clock and poll
+	// (app.Options).
+	Now       func() time.Time
+	ResetPoll time.Duration
+	// Ranks is the rank cache (app.Options).
+	Ranks *rankcache.Cache
 }
 
 // App is a running web process.
@@ -112,6 +119,7 @@ func Start(t testing.TB, o Options) *App {
 	defer cancel()
 	a, err := app.Start(ctx, Config(o), app.Options{
 		Logger: log, Listener: l, Backoff: Fast, StreamBuffer: o.StreamBuffer, NoDemo: true,
+		Now: o.Now, ResetPoll: o.ResetPoll, Ranks: o.Ranks,
 	})
 	require.NoError(t, err)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

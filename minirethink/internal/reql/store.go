@@ -55,6 +55,8 @@ type Table struct {
 	// system names the system table (rethinkdb.table_config, ...) this
 	// is a snapshot of; "" for a table of data.
 	system string
+	// strings shares repeated string values across documents (intern.go).
+	strings interner
 }
 
 // docEntry is a document in the primary B-tree.
@@ -138,6 +140,9 @@ func (t *Table) Len() int { return t.rows.Len() }
 // (possibly nil, a delete), updates every index and tells the observers. The
 // caller holds the engine's write lock and has validated new.
 func (t *Table) commit(ec *evalCtx, pk any, old, new map[string]any) {
+	if new != nil {
+		new = t.strings.doc(new)
+	}
 	if old != nil {
 		t.rows.Delete(docEntry{pk: pk})
 	}
