@@ -156,6 +156,7 @@ func (t *Table) commit(ec *evalCtx, pk any, old, new map[string]any) {
 			}
 		}
 	}
+	ec.m.logChange(t, pk, new)
 	for o := range t.observers {
 		o.onChange(old, new)
 	}
