@@ -73,7 +73,7 @@ type App struct {
 // Start brings the web process up: it returns once the API is listening
 // (so "listening" is only logged after the bind succeeded) or with the
 // first error.
-func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error) {
+func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -92,7 +92,9 @@ func Start(ctx context.Context, cfg config.Config, o Options) (a *App, err error
 		gripCfg = &g
 	}
 	log := o.Logger
-	a = &App{Config: cfg, log: log, served: make(chan error, 1)}
+	// a is not the named result, which every failed return sets to nil
+	// before the cleanups (which use a) run.
+	a := &App{Config: cfg, log: log, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			a.runCleanup()
