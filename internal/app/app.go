@@ -115,8 +115,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 
 	if a.DB != nil {
 		if !o.NoDemo {
-			if a.Demo, err = a.Store.SeedDemo(ctx); err != nil {
-				return nil, fmt.Errorf("seed demo board: %w", err)
+			if err := a.seedDemo(ctx); err != nil {
+				return nil, err
 			}
 		}
 		var sink dblistener.Sink
@@ -169,8 +169,12 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	if err != nil {
 		return nil, err
 	}
+	var handler http.Handler = api
+	if a.DB != nil {
+		handler = a.withBackup(api)
+	}
 	a.srv = &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: cfg.RequestTimeout,
 		IdleTimeout:       2 * cfg.RequestTimeout,
 		MaxHeaderBytes:    64 << 10,
@@ -198,7 +202,11 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		if a.Demo != nil {
 			args = append(args, "page", a.URL+"/", "demo_board", a.URL+"/boards/"+a.Demo.ID+"/")
 		}
-		log.Info("embedded mode: data lives in memory and is lost when web stops", args...)
+		if cfg.DataDir != "" {
+			log.Info("embedded mode: data kept in DATA_DIR", append(args, "data_dir", cfg.DataDir)...)
+		} else {
+			log.Info("embedded mode: data lives in memory and is lost when web stops (set DATA_DIR to keep it)", args...)
+		}
 		if len(cfg.APIKeys) == 0 {
 			log.Warn("embedded mode with no API_KEYS: writes are open to anyone who can reach " + l.Addr().String())
 		}
@@ -208,14 +216,21 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 
 // openDatabase connects to DATABASE_URL, or starts the embedded server on
 // loopback with a random password, so that no other local process can use
-// it to bypass API_KEYS.
+// it to bypass API_KEYS. With DATA_DIR the data is kept there; the users
+// are not (the embedded server does not store them), so a new random
+// password at every start is what a restart needs.
 func (a *App) openDatabase(ctx context.Context) error {
 	cfg := a.Config
 	if cfg.Embedded() {
 		password := randomPassword()
-		srv, err := minirethink.StartAddr("127.0.0.1:0",
+		opts := []minirethink.Option{
 			minirethink.WithPassword(password),
-			minirethink.WithLogger(a.log.With("component", "minirethink")))
+			minirethink.WithLogger(a.log.With("component", "minirethink")),
+		}
+		if cfg.DataDir != "" {
+			opts = append(opts, minirethink.WithDataDir(cfg.DataDir))
+		}
+		srv, err := minirethink.StartAddr("127.0.0.1:0", opts...)
 		if err != nil {
 			return fmt.Errorf("start embedded database: %w", err)
 		}
