@@ -393,6 +393,7 @@ func Open(dir string, o OpenOptions) (*Memory, error) {
 	m := New()
 	l := &loader{m: m, tables: map[string]*Table{}}
 	stats, err := st.Replay(l.apply)
+	replayed := time.Now()
 	if err == nil {
 		err = l.finish()
 	}
@@ -412,7 +413,7 @@ func Open(dir string, o OpenOptions) (*Memory, error) {
 	}
 	o.Logger.Info("minirethink: data directory loaded", "dir", dir, "tables", len(l.tables), "documents", docs,
 		"snapshot_records", stats.SnapshotRecords, "log_records", stats.LogRecords, "log_files", stats.LogFiles,
-		"dropped_bytes", stats.DroppedBytes, "took", time.Since(start))
+		"dropped_bytes", stats.DroppedBytes, "took", time.Since(start), "indexes_took", time.Since(replayed))
 	if st.LogSize() > p.limit || stats.LogFiles > 1 {
 		m.mu.Lock()
 		p.checkpointing = true
