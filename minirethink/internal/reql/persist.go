@@ -1,12 +1,14 @@
 package reql
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -392,7 +394,12 @@ func Open(dir string, o OpenOptions) (*Memory, error) {
 	}
 	m := New()
 	l := &loader{m: m, tables: map[string]*Table{}}
-	stats, err := st.Replay(l.apply)
+	stats, err := st.Replay(l.add)
+	if err == nil {
+		if err = l.flush(); err != nil {
+			err = fmt.Errorf("storage: %s: %w", dir, err)
+		}
+	}
 	replayed := time.Now()
 	if err == nil {
 		err = l.finish()
@@ -436,21 +443,59 @@ func (m *Memory) Close() error {
 }
 
 // loader applies records to an engine being opened. Documents go straight
-// into the primary B-trees; indexes are built once, at the end.
+// into the primary B-trees; indexes are built once, at the end. Records are
+// decoded in batches, on every core, and applied in order.
 type loader struct {
 	m      *Memory
 	tables map[string]*Table // by id
 	schema *schemaDoc
+	batch  [][]byte
 }
 
-func (l *loader) apply(b []byte) error {
-	var rec struct {
-		Schema  *schemaDoc `json:"s"`
-		Changes [][]any    `json:"c"`
+// loaderBatch is how many records are decoded side by side.
+const loaderBatch = 64
+
+type decodedRecord struct {
+	Schema  *schemaDoc `json:"s"`
+	Changes [][]any    `json:"c"`
+}
+
+// add queues a record (Replay reuses b's memory).
+func (l *loader) add(b []byte) error {
+	l.batch = append(l.batch, bytes.Clone(b))
+	if len(l.batch) < loaderBatch {
+		return nil
 	}
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return fmt.Errorf("decode: %w", err)
+	return l.flush()
+}
+
+// flush decodes the queued records in parallel and applies them in order.
+func (l *loader) flush() error {
+	recs := make([]decodedRecord, len(l.batch))
+	errs := make([]error, len(l.batch))
+	workers := min(runtime.GOMAXPROCS(0), len(l.batch))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(l.batch); i += workers {
+				errs[i] = json.Unmarshal(l.batch[i], &recs[i])
+			}
+		})
 	}
+	wg.Wait()
+	l.batch = l.batch[:0]
+	for i := range recs {
+		if errs[i] != nil {
+			return fmt.Errorf("decode: %w", errs[i])
+		}
+		if err := l.apply(&recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *loader) apply(rec *decodedRecord) error {
 	if rec.Schema != nil {
 		l.applySchema(rec.Schema)
 	}
