@@ -333,3 +333,24 @@ func TestBackupOfAnInMemoryServer(t *testing.T) {
 	require.NoError(t, srv.Backup(&backup))
 	assert.True(t, bytes.HasPrefix(backup.Bytes(), []byte("MRDBSNP1")))
 }
+
+// table_config's durability, changed as on RethinkDB, is kept and decides
+// whether the table's writes wait for the disk.
+func TestDataDirKeepsATableDurabilityChange(t *testing.T) {
+	dir := t.TempDir()
+	srv, s := startDurable(t, dir)
+	createTestTable(t, s, "test", "t")
+	rows := r.DB("rethinkdb").Table("table_config").Filter(map[string]any{"name": "t"})
+	_, err := rows.Update(map[string]any{"durability": "soft"}).RunWrite(s)
+	require.NoError(t, err)
+	insertN(t, s, r.Table("t"), "k", 3)
+	stopDurable(srv, s)
+
+	_, s = startDurable(t, dir)
+	var cfg map[string]any
+	require.NoError(t, rows.Nth(0).ReadOne(&cfg, s))
+	assert.Equal(t, "soft", cfg["durability"])
+	var n int
+	require.NoError(t, r.Table("t").Count().ReadOne(&n, s))
+	assert.Equal(t, 3, n, "soft writes are synced within the flush interval and at close")
+}

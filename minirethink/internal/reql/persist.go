@@ -240,7 +240,7 @@ func (m *Memory) schemaSignature(sig []schemaID) []schemaID {
 			sig = append(sig, schemaID{db, db.name})
 			for tname, t := range db.tables {
 				for _, tb := range append([]*Table{t}, db.dupTables[tname]...) {
-					sig = append(sig, schemaID{tb, tb.name})
+					sig = append(sig, schemaID{tb, tb.name + "\x00" + tb.durability})
 					for _, ix := range tb.indexes {
 						sig = append(sig, schemaID{ix, ix.name})
 					}
