@@ -88,3 +88,8 @@ func TestBackupEndpointRestores(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusForbidden, res.StatusCode, "no API_KEYS, no backups")
 }
+
+func decodeJSON(res *http.Response, v any) error {
+	defer res.Body.Close()
+	return json.NewDecoder(res.Body).Decode(v)
+}

@@ -106,6 +106,9 @@ func (m *Memory) run(ctx context.Context, q Query, w *commitWait) (Result, error
 	}
 
 	if writes {
+		if err := m.writable(); err != nil {
+			return Result{}, err
+		}
 		m.mu.Lock()
 		m.beginWrite(w)
 		defer m.endWrite(w) // logs the query's changes, then unlocks

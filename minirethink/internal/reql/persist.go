@@ -100,6 +100,19 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 	return res, err
 }
 
+// writable refuses writes once the log could not be written: a write
+// that cannot be made durable is not applied at all, so what readers see
+// never runs ahead of what a restart would find.
+func (m *Memory) writable() error {
+	if m.persist == nil {
+		return nil
+	}
+	if err := m.persist.store.Err(); err != nil {
+		return ErrOpFailed("The data directory cannot be written (%v); writes are refused until the server is restarted.", err)
+	}
+	return nil
+}
+
 func (m *Memory) beginWrite(w *commitWait) {
 	if m.persist == nil {
 		return

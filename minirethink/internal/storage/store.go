@@ -367,6 +367,14 @@ func (s *Store) Append(rec []byte) uint64 {
 	return s.appended
 }
 
+// Err is the error that stopped the log, nil while it is healthy: after a
+// failed write or fsync nothing more is made durable.
+func (s *Store) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
 // LogSize is the size of the current log file, counting what is buffered.
 func (s *Store) LogSize() int64 {
 	s.mu.Lock()

@@ -93,3 +93,16 @@ func TestSnapshotReplacesTheLogsItCovers(t *testing.T) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.tmp"))
 	assert.Empty(t, matches)
 }
+
+// After a failed write or fsync the log is broken for good: the state on
+// disk is unknown, so nothing more is acknowledged as durable.
+func TestAFailedSyncIsSticky(t *testing.T) {
+	s, _ := open(t, t.TempDir())
+	require.NoError(t, s.Sync(s.Append([]byte("one"))))
+	s.f.Close() // the disk goes away
+	err := s.Sync(s.Append([]byte("two")))
+	require.Error(t, err)
+	assert.Equal(t, err, s.Err())
+	assert.Equal(t, err, s.Sync(s.Append([]byte("three"))))
+	assert.Contains(t, err.Error(), s.walPath(1))
+}
