@@ -375,6 +375,21 @@ func (s *Store) Err() error {
 	return s.err
 }
 
+// Flush writes and syncs everything appended so far.
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.syncLocked(s.appended)
+}
+
+// Pending reports whether some appended records are not yet on disk
+// (soft writes the background flush has not reached).
+func (s *Store) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.synced < s.appended
+}
+
 // LogSize is the size of the current log file, counting what is buffered.
 func (s *Store) LogSize() int64 {
 	s.mu.Lock()
