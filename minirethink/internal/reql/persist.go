@@ -178,19 +178,37 @@ func (m *Memory) endWrite(w *commitWait) {
 	if rec.Schema == nil && len(rec.Changes) == 0 {
 		return
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		// Datums always marshal; this would be a bug, and losing the write
-		// silently would be worse than failing loudly.
-		panic(fmt.Sprintf("minirethink: encode a log record: %v", err))
+	for _, b := range encodeRecord(rec) {
+		w.lsn = p.store.Append(b)
 	}
-	w.lsn = p.store.Append(b)
 	w.logged = true
 	if !p.checkpointing && p.store.LogSize() > p.limit {
 		p.checkpointing = true
 		p.bg.Go(m.checkpoint)
 	}
 }
+
+// encodeRecord is rec as one log record, or, if that would pass
+// storage.MaxRecord (an update of millions of documents), as several: the
+// schema first, then the changes in halves, recursively. Only such a giant
+// query can then be cut in the middle by a crash.
+func encodeRecord(rec logRecord) [][]byte {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		// Datums always marshal; this would be a bug, and losing the write
+		// silently would be worse than failing loudly.
+		panic(fmt.Sprintf("minirethink: encode a log record: %v", err))
+	}
+	if len(b) <= maxRecord || len(rec.Changes) <= 1 {
+		return [][]byte{b}
+	}
+	half := len(rec.Changes) / 2
+	first := encodeRecord(logRecord{Schema: rec.Schema, Changes: rec.Changes[:half]})
+	return append(first, encodeRecord(logRecord{Changes: rec.Changes[half:]})...)
+}
+
+// maxRecord is storage.MaxRecord, smaller in tests.
+var maxRecord = storage.MaxRecord
 
 // Schema, as logged.
 

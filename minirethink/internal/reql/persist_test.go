@@ -49,3 +49,45 @@ func TestDurabilityDecidesWhoWaits(t *testing.T) {
 		})
 	}
 }
+
+// A query whose record would pass the largest record a log holds is logged
+// as several records, and read back whole.
+func TestAGiantWriteIsLoggedInPieces(t *testing.T) {
+	defer func(n int) { maxRecord = n }(maxRecord)
+	maxRecord = 4096
+	dir := t.TempDir()
+	m, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	playersSchema(t, m, "")
+	insertPlayers(t, m, 500, 5, 500) // one query, about 60 KB of record
+	mustRunTerm(t, m, `[53,[[15,[[14,["test"]],"players"]],{"score":1}]]`)
+	before := m.persist.store.LogSize()
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err = Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tb := m.dbs["test"].tables["players"]
+	if tb.Len() != 500 {
+		t.Fatalf("%d players, want 500", tb.Len())
+	}
+	n := 0
+	tb.indexes["rank"].tree.Ascend(func(e indexEntry) bool {
+		if e.doc["score"] != 1.0 {
+			t.Errorf("player %v has score %v", e.pk, e.doc["score"])
+		}
+		n++
+		return true
+	})
+	if n != 500 {
+		t.Errorf("%d rank entries, want 500", n)
+	}
+	if before < 100_000 {
+		t.Errorf("the log is %d bytes: the test did not write big queries", before)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
+	"os"
 )
 
 const (
@@ -37,13 +39,18 @@ func (e *errTorn) Error() string { return e.reason }
 
 // frameReader reads frames from a file whose magic has been checked.
 type frameReader struct {
-	r   *bufio.Reader
-	off int64 // offset of the next frame
-	buf []byte
+	r    *bufio.Reader
+	off  int64 // offset of the next frame
+	size int64 // the file's size: no frame reaches past it
+	buf  []byte
 }
 
-func newFrameReader(r io.Reader, off int64) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, 1<<20), off: off}
+func newFrameReader(f *os.File, off int64) *frameReader {
+	size := int64(math.MaxInt64)
+	if info, err := f.Stat(); err == nil {
+		size = info.Size()
+	}
+	return &frameReader{r: bufio.NewReaderSize(f, 1<<20), off: off, size: size}
 }
 
 // next returns the next record (valid until the following call), io.EOF at a
@@ -66,6 +73,10 @@ func (fr *frameReader) next() (rec []byte, trailer bool, n uint32, err error) {
 	}
 	if length > MaxRecord {
 		return nil, false, 0, &errTorn{fmt.Sprintf("a frame claiming %d bytes", length)}
+	}
+	if rest := fr.size - fr.off - headerLen; int64(length) > rest {
+		// Cut short, or a damaged length: either way, nothing to allocate.
+		return nil, false, 0, &errTorn{fmt.Sprintf("a record cut short (%d of %d bytes)", max(rest, 0), length)}
 	}
 	if cap(fr.buf) < int(length) {
 		fr.buf = make([]byte, length)
