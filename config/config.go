@@ -30,6 +30,11 @@ type Config struct {
 	DatabaseURL string `envconfig:"DATABASE_URL"`
 	// EmbeddedDatabase is the database name used in embedded mode.
 	EmbeddedDatabase string `envconfig:"EMBEDDED_DATABASE"`
+	// DataDir, in embedded mode, is where the embedded database keeps its
+	// data (created if needed; one process at a time): every acknowledged
+	// write survives a crash and a restart. Empty: in memory, gone when web
+	// stops.
+	DataDir string `envconfig:"DATA_DIR"`
 	// APIKeys are the bearer keys that may write, comma-separated.
 	APIKeys []string `envconfig:"API_KEYS"`
 	// OpenWrites allows running against a real database with no API_KEYS.
@@ -194,6 +199,8 @@ func (c Config) validate() error {
 		}
 	}
 	check(c.Port > 0 && c.Port < 65536, "PORT must be 1-65535, got %d", c.Port)
+	check(c.DataDir == "" || c.DatabaseURL == "",
+		"DATA_DIR keeps the embedded database's data; with DATABASE_URL the data is that server's: unset one of them")
 	check(c.TopN >= 1 && c.TopN <= 100, "TOP_N must be 1-100, got %d", c.TopN)
 	check(c.PublishInterval >= time.Millisecond, "PUBLISH_INTERVAL must be at least 1ms, got %s", c.PublishInterval)
 	check(c.HeartbeatInterval >= 10*time.Millisecond, "HEARTBEAT_INTERVAL must be at least 10ms, got %s", c.HeartbeatInterval)
@@ -223,7 +230,8 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// Embedded reports whether web runs its own in-memory database.
+// Embedded reports whether web runs its own database (in memory, or in
+// DATA_DIR).
 func (c Config) Embedded() bool { return c.DatabaseURL == "" }
 
 // TrustedNets parses TRUSTED_PROXIES: CIDRs, or single addresses.

@@ -116,3 +116,19 @@ func TestLoggerWritesReadableDurations(t *testing.T) {
 	assert.Equal(t, 2.0, line["attempt"])
 	assert.Equal(t, "web", line["process"])
 }
+
+// DATA_DIR is the embedded database's: with DATABASE_URL it would do
+// nothing, which an operator would find out only after losing data.
+func TestDataDirIsForTheEmbeddedDatabase(t *testing.T) {
+	t.Setenv("DATA_DIR", "./data")
+	c, err := Load()
+	require.NoError(t, err)
+	assert.Equal(t, "./data", c.DataDir)
+	assert.True(t, c.Embedded())
+
+	t.Setenv("DATABASE_URL", "rethinkdb://db.example:28015/leaderboard")
+	t.Setenv("API_KEYS", "k")
+	_, err = Load()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DATA_DIR keeps the embedded database's data")
+}

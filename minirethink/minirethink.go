@@ -14,8 +14,9 @@
 //     again on the same address with the data kept, which is how tests
 //     simulate a database outage.
 //
-// It is not durable, not clustered, and has no permissions beyond
-// authentication.
+// It is in memory unless given a data directory (WithDataDir), where every
+// acknowledged write survives a crash; it is not clustered, and has no
+// permissions beyond authentication.
 //
 //	srv := minirethink.RunT(t)
 //	session, err := r.Connect(r.ConnectOpts{Address: srv.Addr()})
@@ -25,12 +26,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/minirethink/internal/reql"
+	"github.com/leaderboardhq/leaderboard/minirethink/internal/storage"
 	"github.com/leaderboardhq/leaderboard/minirethink/internal/wire"
 )
 
@@ -39,9 +42,11 @@ type Server struct {
 	tls *tls.Config // nil: plain TCP
 	// engine outlives Restart: the data survives an outage, as on disk.
 	engine reql.Engine
-	users  *wire.Users
-	cfg    wire.Config
-	clock  *clock
+	// closeEngine syncs and releases a data directory (WithDataDir).
+	closeEngine func() error
+	users       *wire.Users
+	cfg         wire.Config
+	clock       *clock
 
 	mu     sync.Mutex
 	addr   string
@@ -64,6 +69,8 @@ type options struct {
 	clock        func() time.Time
 	createRace   time.Duration
 	engine       reql.Engine // tests of the protocol substitute a stub
+	dataDir      string
+	checkpoint   int64
 }
 
 // CreateRaceWindow is how long, with WithUnserializedCreates, a new table
@@ -128,6 +135,27 @@ func WithName(name string) Option {
 	return func(o *options) { o.name = name }
 }
 
+// WithDataDir makes the server durable: its databases, tables, indexes and
+// documents live in dir, which it creates if needed, loads at start and
+// locks while it runs (a second server on dir fails with an error saying
+// so). Every write is on disk before it is acknowledged, unless its
+// durability is "soft" (the write's option, the query's, or its table's
+// table_create option), as in RethinkDB. Users are not stored: the
+// password is WithPassword's at every start.
+func WithDataDir(dir string) Option {
+	return func(o *options) { o.dataDir = dir }
+}
+
+// ErrDataDirLocked is the error (errors.Is) of starting a server on a data
+// directory another process is using.
+var ErrDataDirLocked = storage.ErrLocked
+
+// WithCheckpointBytes sets the log size past which a durable server writes
+// a snapshot and restarts its log (default 64 MiB).
+func WithCheckpointBytes(n int64) Option {
+	return func(o *options) { o.checkpoint = n }
+}
+
 // Run starts a server on a random loopback port.
 func Run(opts ...Option) (*Server, error) {
 	return StartAddr("127.0.0.1:0", opts...)
@@ -166,18 +194,28 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 	}
 	clk := newClock(o.clock)
 	engine := o.engine
+	var closeEngine func() error
 	if engine == nil {
 		m := reql.New()
+		if o.dataDir != "" {
+			var err error
+			m, err = reql.Open(o.dataDir, reql.OpenOptions{Logger: o.logger, CheckpointBytes: o.checkpoint})
+			if err != nil {
+				return nil, fmt.Errorf("minirethink: %w", err)
+			}
+		}
+		closeEngine = m.Close
 		m.ServerName = o.name // table configurations name the server too
 		m.Now = clk.Now
 		m.CreateRaceWindow = o.createRace
 		engine = m
 	}
 	s := &Server{
-		tls:    o.tls,
-		engine: engine,
-		users:  users,
-		clock:  clk,
+		tls:         o.tls,
+		engine:      engine,
+		closeEngine: closeEngine,
+		users:       users,
+		clock:       clk,
 		cfg: wire.Config{
 			Users:            users,
 			ServerID:         wire.NewUUID(),
@@ -191,6 +229,9 @@ func StartAddr(addr string, opts ...Option) (*Server, error) {
 	s.cfg.Engine = s.engine
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
+		if closeEngine != nil {
+			_ = closeEngine()
+		}
 		return nil, fmt.Errorf("minirethink: listen: %w", err)
 	}
 	s.addr = l.Addr().String()
@@ -229,7 +270,8 @@ func (s *Server) Addr() string {
 }
 
 // Close stops the server, drops every connection and waits for them to end.
-// The data is lost. Close is idempotent.
+// The data is lost, unless it is in a data directory (WithDataDir), which
+// Close syncs and releases. Close is idempotent.
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -238,11 +280,34 @@ func (s *Server) Close() {
 	}
 	s.closed = true
 	s.stopLocked()
+	if err := s.closeData(); err != nil {
+		s.logger().Error("minirethink: close data directory", "err", err)
+	}
 }
 
 func (s *Server) stopLocked() {
 	_ = s.wire.Close()
 	<-s.served
+}
+
+// closeData syncs and releases the data directory, after the last query.
+func (s *Server) closeData() error {
+	if s.closeEngine == nil {
+		return nil
+	}
+	return s.closeEngine()
+}
+
+// Backup writes a consistent snapshot of every database to w while the
+// server runs (writes pause only while the tables are cloned). A data
+// directory holding nothing but that file, named snapshot.mrdb, starts a
+// server with exactly this data.
+func (s *Server) Backup(w io.Writer) error {
+	b, ok := s.engine.(interface{ Backup(io.Writer) error })
+	if !ok {
+		return errors.New("minirethink: this engine cannot be backed up")
+	}
+	return b.Backup(w)
 }
 
 // Restart simulates an outage: every connection and changefeed is dropped,

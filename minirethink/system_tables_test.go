@@ -214,8 +214,10 @@ func TestSystemTableLimits(t *testing.T) {
 	}
 	_, err = tableConfigTable.Insert(map[string]any{"db": db, "name": "other"}).RunWrite(s)
 	unsupported(err, "Inserting (creating a table or database by a write) on the system table `rethinkdb.table_config`")
-	_, err = tableConfigTable.Get(id).Update(map[string]any{"durability": "soft"}).RunWrite(s)
-	unsupported(err, "Changing `durability` (only `name` can be changed) on the system table `rethinkdb.table_config`")
+	_, err = tableConfigTable.Get(id).Update(map[string]any{"write_acks": "single"}).RunWrite(s)
+	unsupported(err, "Changing `write_acks` (only `name` and a table's `durability` can be changed) on the system table `rethinkdb.table_config`")
+	_, err = tableConfigTable.Get(id).Update(map[string]any{"durability": "never"}).RunWrite(s)
+	unsupported(err, "Changing `durability` (only `name` and a table's `durability` can be changed) on the system table `rethinkdb.table_config`")
 	_, err = tableConfigTable.Changes().Run(s)
 	unsupported(err, "changes on the system table `rethinkdb.table_config`")
 	_, err = tableConfigTable.IndexCreate("name").RunWrite(s)

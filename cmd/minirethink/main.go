@@ -2,9 +2,10 @@
 // own, for poking at it with a driver or the data explorer's queries, or for
 // running several processes of the service against one database:
 //
-//	MINIRETHINK_PASSWORD=secret minirethink -addr 127.0.0.1:28015
+//	MINIRETHINK_PASSWORD=secret minirethink -addr 127.0.0.1:28015 -data ./data
 //
-// Data lives in memory and is gone when the process ends. See
+// With -data the data lives in that directory and survives restarts and
+// crashes; without it, in memory, gone when the process ends. See
 // minirethink/README.md ("Running it on its own") for the flags and what it
 // is not.
 package main
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		"table_create and db_create race as on a real RethinkDB 2.4: creations of one name within a second make duplicates")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (with its chain): serve TLS, as RethinkDB's --driver-tls-cert")
 	tlsKey := fs.String("tls-key", "", "PEM private key of -tls-cert")
+	dataDir := fs.String("data", "", "keep the data in this directory (created if needed; one process at a time): "+
+		"every write is on disk before it is acknowledged unless its durability is soft. Empty: in memory")
 	debug := fs.Bool("debug", false, "log every connection")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -96,6 +99,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		}
 		opts = append(opts, minirethink.WithTLS(cfg))
 	}
+	if *dataDir != "" {
+		opts = append(opts, minirethink.WithDataDir(*dataDir))
+	}
 	srv, err := minirethink.StartAddr(*addr, opts...)
 	if err != nil {
 		return err
@@ -106,7 +112,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	log.Info("minirethink: listening", "addr", srv.Addr(), "password", *password != "",
 		"max_query_size", *maxQuery, "query_memory", *queryMemory, "handshake_timeout", *handshakeTimeout,
-		"unserialized_creates", *unserialized, "tls", *tlsCert != "")
+		"unserialized_creates", *unserialized, "tls", *tlsCert != "", "data", *dataDir)
 	if ready != nil {
 		ready(srv.Addr())
 	}

@@ -159,3 +159,36 @@ func TestUnserializedCreatesFlag(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Table `test.players` is ambiguous; there are multiple tables with that name.")
 }
+
+// -data keeps the data across runs; a second run on the same directory at
+// the same time is refused, saying why.
+func TestDataFlag(t *testing.T) {
+	dir := t.TempDir()
+	func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		addrC := make(chan string, 1)
+		go func() {
+			done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-password", "pw", "-data", dir}, io.Discard,
+				func(a string) { addrC <- a })
+		}()
+		addr := <-addrC
+		err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-data", dir}, io.Discard, nil)
+		require.Error(t, err, "a second server on the same directory")
+		assert.Contains(t, err.Error(), "is in use by another process")
+		s, err := r.Connect(r.ConnectOpts{Address: addr, Password: "pw"})
+		require.NoError(t, err)
+		_, err = r.DB("test").TableCreate("kept").RunWrite(s)
+		require.NoError(t, err)
+		s.Close()
+		cancel()
+		require.NoError(t, <-done)
+	}()
+	addr, _ := startMain(t, "-data", dir)
+	s, err := r.Connect(r.ConnectOpts{Address: addr})
+	require.NoError(t, err)
+	defer s.Close()
+	var tables []string
+	require.NoError(t, r.DB("test").TableList().ReadAll(&tables, s))
+	assert.Equal(t, []string{"kept"}, tables, "the users are not kept: the password is the flag's each time")
+}

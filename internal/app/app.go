@@ -126,6 +126,13 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		return nil, err
 	}
 	a.Push = models.NewPush(a.Store, models.History{Size: cfg.HistorySize, TTL: cfg.HistoryTTL})
+	// The rank cache answers ranks once warm; it is set before anything
+	// (the in-process listener among them) reads players.
+	a.Ranks = o.Ranks
+	if a.Ranks == nil {
+		a.Ranks = rankcache.New()
+	}
+	a.Store.Players.SetRanker(a.Ranks)
 
 	// Background work ends after the HTTP server has shut down.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -134,8 +141,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 
 	if a.DB != nil {
 		if !o.NoDemo {
-			if a.Demo, err = a.Store.SeedDemo(ctx); err != nil {
-				return nil, fmt.Errorf("seed demo board: %w", err)
+			if err := a.seedDemo(ctx); err != nil {
+				return nil, err
 			}
 		}
 		wait, err := worker.Start(bg, a.Store, cfg, worker.Options{Logger: log, Backoff: o.Backoff, Metrics: a.Metrics})
@@ -163,11 +170,6 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
 	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log, a.Metrics) })
-	a.Ranks = o.Ranks
-	if a.Ranks == nil {
-		a.Ranks = rankcache.New()
-	}
-	a.Store.Players.SetRanker(a.Ranks)
 	a.bg.Go(func() { a.Ranks.Run(bg, a.Store, o.Backoff, log) })
 	a.bg.Go(func() {
 		resets.Run(bg, a.Store, resets.Config{Now: o.Now, Poll: o.ResetPoll, Backoff: o.Backoff, Logger: log})
@@ -200,8 +202,12 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	if err != nil {
 		return nil, err
 	}
+	var handler http.Handler = api
+	if a.DB != nil {
+		handler = a.withBackup(api)
+	}
 	a.srv = &http.Server{
-		Handler:           api,
+		Handler:           handler,
 		ReadHeaderTimeout: cfg.RequestTimeout,
 		IdleTimeout:       2 * cfg.RequestTimeout,
 		MaxHeaderBytes:    64 << 10,
@@ -232,7 +238,11 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		if a.Demo != nil {
 			args = append(args, "page", a.URL+"/", "demo_board", a.URL+"/boards/"+a.Demo.ID+"/")
 		}
-		log.Info("embedded mode: data lives in memory and is lost when web stops", args...)
+		if cfg.DataDir != "" {
+			log.Info("embedded mode: data kept in DATA_DIR", append(args, "data_dir", cfg.DataDir)...)
+		} else {
+			log.Info("embedded mode: data lives in memory and is lost when web stops (set DATA_DIR to keep it)", args...)
+		}
 		if len(cfg.APIKeys) == 0 {
 			log.Warn("embedded mode with no API_KEYS: writes are open to anyone who can reach " + l.Addr().String())
 		}
@@ -242,14 +252,21 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 
 // openDatabase connects to DATABASE_URL, or starts the embedded server on
 // loopback with a random password, so that no other local process can use
-// it to bypass API_KEYS.
+// it to bypass API_KEYS. With DATA_DIR the data is kept there; the users
+// are not (the embedded server does not store them), so a new random
+// password at every start is what a restart needs.
 func (a *App) openDatabase(ctx context.Context, now func() time.Time) error {
 	cfg := a.Config
 	if cfg.Embedded() {
 		password := randomPassword()
-		srv, err := minirethink.StartAddr("127.0.0.1:0",
+		opts := []minirethink.Option{
 			minirethink.WithPassword(password),
-			minirethink.WithLogger(a.log.With("component", "minirethink")))
+			minirethink.WithLogger(a.log.With("component", "minirethink")),
+		}
+		if cfg.DataDir != "" {
+			opts = append(opts, minirethink.WithDataDir(cfg.DataDir))
+		}
+		srv, err := minirethink.StartAddr("127.0.0.1:0", opts...)
 		if err != nil {
 			return fmt.Errorf("start embedded database: %w", err)
 		}

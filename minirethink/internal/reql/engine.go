@@ -35,6 +35,9 @@ type Memory struct {
 	// rethinkdb.table_config or db_config). Zero: creations are
 	// serialized, the second fails with "already exists".
 	CreateRaceWindow time.Duration
+	// persist is the data directory of a durable engine (Open), nil for
+	// one in memory only (see persist.go).
+	persist *persistState
 }
 
 // New returns an empty in-memory engine with the "test" database, as a fresh
@@ -51,8 +54,9 @@ var globalOpts = []string{"db", "noreply", "durability", "read_mode", "array_lim
 	"max_batch_rows", "max_batch_bytes", "max_batch_seconds", "first_batch_scaledown_factor",
 	"changefeed_queue_size", "geometry_format", "use_outdated"}
 
-// Run evaluates one query.
-func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
+// run evaluates one query; a write's changes go to w (see Run in
+// persist.go, which waits for them to be on disk).
+func (m *Memory) run(ctx context.Context, q Query, w *commitWait) (Result, error) {
 	var raw any
 	dec := json.NewDecoder(bytes.NewReader(q.Term))
 	if err := dec.Decode(&raw); err != nil {
@@ -102,8 +106,12 @@ func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 	}
 
 	if writes {
+		if err := m.writable(); err != nil {
+			return Result{}, err
+		}
 		m.mu.Lock()
-		defer m.mu.Unlock()
+		m.beginWrite(w)
+		defer m.endWrite(w) // logs the query's changes, then unlocks
 	} else {
 		m.mu.RLock()
 		defer m.mu.RUnlock()

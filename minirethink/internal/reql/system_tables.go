@@ -8,8 +8,9 @@ import "sort"
 // 2.4 formats them. They can be read like any table (a snapshot taken when
 // the query names the table), and written by id as RethinkDB allows:
 // deleting a row drops that table or database (the only way to drop one of
-// two of the same name), and an update that changes only `name` renames it.
-// Any other write, and every other system table, is refused by name.
+// two of the same name), and an update that changes only `name` renames it;
+// a table's `durability` ("hard" or "soft") can be changed too. Any other
+// write, and every other system table, is refused by name.
 
 // systemTableNames are the tables of RethinkDB 2.4's system database.
 var systemTableNames = []string{"cluster_config", "current_issues", "db_config", "jobs", "logs",
@@ -61,8 +62,11 @@ func (m *Memory) writeSystemRow(tb *Table, old, new map[string]any) (msg string,
 	id, _ := old["id"].(string)
 	if new != nil {
 		for k, v := range new {
+			if k == "durability" && tb.system == "table_config" && (v == "hard" || v == "soft") {
+				continue // see setDurability
+			}
 			if k != "name" && !Equal(v, old[k]) {
-				return "", errSystemTableOp("Changing `"+k+"` (only `name` can be changed)", tb)
+				return "", errSystemTableOp("Changing `"+k+"` (only `name` and a table's `durability` can be changed)", tb)
 			}
 		}
 		for k := range old {
@@ -81,6 +85,7 @@ func (m *Memory) writeSystemRow(tb *Table, old, new map[string]any) (msg string,
 			m.dropTable(t)
 			return "", nil
 		}
+		setDurability(t, new["durability"])
 		return m.renameTable(t, tb, new["name"])
 	case "db_config":
 		d := m.databaseByID(id)
@@ -114,6 +119,17 @@ func (m *Memory) databaseByID(id string) *database {
 		}
 	}
 	return nil
+}
+
+// setDurability is table_config's durability, "hard" or "soft", which
+// decides whether writes to the table wait for the disk (see persist.go).
+func setDurability(t *Table, v any) {
+	switch v {
+	case "soft":
+		t.durability = "soft"
+	case "hard":
+		t.durability = ""
+	}
 }
 
 // newSystemName reads the `name` of a row written to a system table,

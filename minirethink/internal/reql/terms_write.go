@@ -113,6 +113,7 @@ func (s *writeStats) result() map[string]any {
 
 // writeOptions parses the options every write term shares.
 func (ec *evalCtx) writeOptions(t *Term) (returnChanges, error) {
+	durability := ""
 	if o, ok := t.Opts["durability"]; ok {
 		d, err := ec.str(o)
 		if err != nil {
@@ -121,7 +122,10 @@ func (ec *evalCtx) writeOptions(t *Term) (returnChanges, error) {
 		if d != "hard" && d != "soft" {
 			return 0, ErrQueryLogic("Durability option `%s` unrecognized (options are \"hard\" and \"soft\").", d)
 		}
+		durability = d
 	}
+	// The write's commits follow; they wait for the disk unless soft.
+	ec.m.setWriteDurability(durability)
 	if o, ok := t.Opts["ignore_write_hook"]; ok {
 		// The embedded server has no write hooks, so there is nothing to
 		// ignore; the value must still be valid.
