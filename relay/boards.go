@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/boardcache"
 	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
@@ -24,15 +25,22 @@ import (
 // only boards that moved while the feed was down reach anyone. When the
 // database comes back without the schema (it restarted empty), it creates
 // it again; the resync then ends the streams of boards that are gone.
-func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
+//
+// cache, if not nil, gets every board the feed carries, and is emptied while
+// the feed is down, so that GET of a board answers from it only while it is
+// current.
+func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, cache *boardcache.Cache, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("component", "relay")
 	lost := false
 	for attempt := 0; ; attempt++ {
 		following := false
-		err := relayOnce(ctx, store, hub, log, func() {
+		err := relayOnce(ctx, store, hub, cache, log, func() {
 			attempt, following = 0, true
 			m.FeedOpened("boards", lost)
 		})
+		if cache != nil {
+			cache.Reset()
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -50,12 +58,17 @@ func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy ba
 	}
 }
 
-func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *slog.Logger, healthy func()) error {
+func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, cache *boardcache.Cache, log *slog.Logger, healthy func()) error {
 	feed, err := store.Boards.Changes(ctx)
 	if err != nil {
 		return err
 	}
 	defer feed.Close()
+	if cache != nil {
+		// Whatever the cache held may have changed while no feed was open.
+		cache.Reset()
+		cache.Following()
+	}
 	topics := hub.Topics()
 	for _, topic := range topics {
 		id, ok := strings.CutPrefix(topic, event.BoardTopic(""))
@@ -69,7 +82,11 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 		case err != nil:
 			return err
 		default:
-			hub.Broadcast(event.Board(board))
+			ev := event.Board(board)
+			if cache != nil {
+				cache.Put(board, ev)
+			}
+			hub.Broadcast(ev)
 		}
 	}
 	log.Info("following boards changefeed", "topics_resynced", len(topics))
@@ -80,10 +97,17 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 			return err
 		}
 		if change.Board == nil {
+			if cache != nil {
+				cache.Delete(change.ID)
+			}
 			hub.CloseTopic(event.BoardTopic(change.ID))
 			continue
 		}
-		hub.Broadcast(event.Board(change.Board))
+		ev := event.Board(change.Board)
+		if cache != nil {
+			cache.Put(change.Board, ev)
+		}
+		hub.Broadcast(ev)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/boardcache"
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
@@ -56,6 +57,9 @@ type App struct {
 	Conn  models.ConnConfig
 	Store *models.Store
 	Hub   *ssehub.Hub
+	// Boards are the boards the relay follows, which GET of a board answers
+	// from.
+	Boards *boardcache.Cache
 	// Metrics is what /metrics serves.
 	Metrics *metrics.Metrics
 	// Streams counts the live streams against MAX_STREAMS.
@@ -147,7 +151,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		maxStreams = connlimit.DefaultTotal()
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
-	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log, a.Metrics) })
+	a.Boards = boardcache.New(cfg.TopN)
+	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, a.Boards, o.Backoff, log, a.Metrics) })
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
 	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log) })
@@ -161,6 +166,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		TopN:             cfg.TopN,
 		APIKeys:          cfg.APIKeys,
 		Hub:              a.Hub,
+		Boards:           a.Boards,
 		Grip:             gripCfg,
 		KeepAlive:        cfg.KeepAliveInterval,
 		RequestTimeout:   cfg.RequestTimeout,
