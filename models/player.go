@@ -23,8 +23,9 @@ type Player struct {
 
 // Players is the players table.
 type Players struct {
-	st    *Store
-	table r.Term
+	st       *Store
+	table    r.Term
+	scoreAdd scoreQuery // score_query.go
 }
 
 // Errors raised inside the score update, so the checks and the write are one
@@ -163,30 +164,20 @@ func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) 
 	}
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
-	update := p.table.Get(id).Update(func(row r.Term) any {
-		score := row.Field("score")
-		// Compare before adding: past 2^53 the float64 sum rounds (2^53+1
-		// is 2^53), so a check of the sum could never fire. The bound is
-		// exact: |amount| <= MaxAmount keeps it well inside float64's
-		// integers.
-		outOfRange := score.Gt(MaxScore - amount)
-		if amount < 0 {
-			outOfRange = score.Lt(-MaxScore - amount)
-		}
-		return r.Branch(
-			row.Field("board").Ne(board), r.Error(errOtherBoard),
-			outOfRange, r.Error(errScoreRange),
-			map[string]any{"score": score.Add(amount), "reached_at": r.Now().ToEpochTime()},
-		)
-	}, r.UpdateOpts{ReturnChanges: true})
-	res, err := p.st.write(ctx, "add score", p.st.Boards.table.Get(board).Do(func(b r.Term) any {
-		return r.Branch(liveBoard(b), update, r.Error(errNoBoard))
-	}))
+	q, err := p.scoreAddTerm(board, id, amount)
+	if err != nil {
+		return nil, classify("add score", err)
+	}
+	var res struct {
+		r.WriteResponse
+		Ahead *int `rethinkdb:"ahead"`
+	}
+	err = q.ReadOne(&res, p.st.session, r.RunOpts{Context: ctx})
 	if isNoBoard(err) {
 		return nil, notFound("player")
 	}
 	if err != nil {
-		return nil, err
+		return nil, classify("add score", err)
 	}
 	switch {
 	case res.Skipped > 0, strings.Contains(res.FirstError, errOtherBoard):
@@ -200,9 +191,10 @@ func (p *Players) AddScore(ctx context.Context, board, id string, amount int64) 
 	if err := decode(res.Changes[0].NewValue, &player); err != nil {
 		return nil, err
 	}
-	if err := p.rank(ctx, &player); err != nil {
-		return nil, err
+	if res.Ahead == nil {
+		return nil, classify("add score", errors.New("the rank is missing from the result"))
 	}
+	player.Rank = *res.Ahead + 1
 	return &player, nil
 }
 
