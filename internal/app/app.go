@@ -143,8 +143,11 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		Buffer:       o.StreamBuffer,
 		WriteTimeout: cfg.StreamWriteTimeout,
 		SendBuffer:   cfg.StreamSendBuffer,
-		Logger:       log,
-		Delivered:    func(at time.Time) { a.Metrics.Delivered("sse", at) },
+		// Idle streams hold no goroutine and no buffers once their first
+		// event is sent.
+		Park:      true,
+		Logger:    log,
+		Delivered: func(at time.Time) { a.Metrics.Delivered("sse", at) },
 	})
 	maxStreams := cfg.MaxStreams
 	if maxStreams == 0 {
@@ -289,6 +292,9 @@ func (a *App) Close() error {
 			a.log.Warn("shutdown timed out, closing remaining connections")
 			err = a.srv.Close()
 		}
+		// Parked streams are no longer the server's connections: Shutdown
+		// started the hub's Close without waiting for their close events.
+		a.Hub.Close()
 		a.runCleanup()
 		a.closed = err
 	})
