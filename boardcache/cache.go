@@ -46,7 +46,9 @@ type entry struct {
 	etag   string
 	scores map[string]int64 // the top's players
 	full   bool             // the top holds topN players
-	min    int64            // the lowest score in the top
+	// best and worst are the first and last scores of the top, which is
+	// ordered best first: they say which way the board sorts.
+	best, worst int64
 }
 
 type want struct {
@@ -170,8 +172,10 @@ func (c *Cache) Wrote(board, player string, score int64, absent bool) {
 
 // shows reports whether the top agrees with w: the player is in it with that
 // score, or is not in it and could not be (deleted, or a full top whose
-// lowest score it does not beat: at equal scores who got there first ranks
-// higher).
+// worst score it does not beat: at equal scores who got there first ranks
+// higher, and the write just got there). The top's order tells which side is
+// worse; a top of equal scores only tells that a score equal to them is not
+// better.
 func (e *entry) shows(player string, w want) bool {
 	score, in := e.scores[player]
 	switch {
@@ -179,19 +183,25 @@ func (e *entry) shows(player string, w want) bool {
 		return !in
 	case in:
 		return score == w.score
+	case !e.full:
+		return false
+	case e.best > e.worst: // higher is better
+		return w.score <= e.worst
+	case e.best < e.worst: // lower is better
+		return w.score >= e.worst
 	default:
-		return e.full && w.score <= e.min
+		return w.score == e.worst
 	}
 }
 
 func newEntry(b *models.Board, ev event.Event, topN int) *entry {
 	e := &entry{seq: b.Seq, scores: make(map[string]int64, len(b.Top)), full: len(b.Top) >= topN}
 	e.body = append(append(make([]byte, 0, len(ev.Data)+1), ev.Data...), '\n')
-	for i, p := range b.Top {
+	for _, p := range b.Top {
 		e.scores[p.ID] = p.Score
-		if i == 0 || p.Score < e.min {
-			e.min = p.Score
-		}
+	}
+	if n := len(b.Top); n > 0 {
+		e.best, e.worst = b.Top[0].Score, b.Top[n-1].Score
 	}
 	h := fnv.New64a()
 	_, _ = h.Write(e.body)

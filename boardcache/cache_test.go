@@ -89,6 +89,21 @@ func TestOwnWritesMissUntilTheTopShowsThem(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// A board where lower scores rank higher: the top's order says so.
+func TestOwnWritesOnABoardSortedAscending(t *testing.T) {
+	c := following(2)
+	put(c, board(1, models.Player{ID: "a", Score: 3}, models.Player{ID: "b", Score: 8}))
+	c.Wrote("b", "c", 9, false) // worse than the worst: not in the top
+	_, _, _, ok := c.Get("b")
+	assert.True(t, ok)
+	c.Wrote("b", "c", 5, false) // better than b: must show
+	_, _, _, ok = c.Get("b")
+	assert.False(t, ok)
+	put(c, board(2, models.Player{ID: "a", Score: 3}, models.Player{ID: "c", Score: 5}))
+	_, _, _, ok = c.Get("b")
+	assert.True(t, ok)
+}
+
 func TestResetDeleteAndFill(t *testing.T) {
 	c := boardcache.New(2)
 	put(c, board(1))

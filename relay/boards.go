@@ -38,9 +38,6 @@ func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, cache *bo
 			attempt, following = 0, true
 			m.FeedOpened("boards", lost)
 		})
-		if cache != nil {
-			cache.Reset()
-		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -65,9 +62,11 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, cache 
 	}
 	defer feed.Close()
 	if cache != nil {
-		// Whatever the cache held may have changed while no feed was open.
+		// Whatever the cache held may have changed while no feed was open,
+		// and will once this one is lost.
 		cache.Reset()
 		cache.Following()
+		defer cache.Reset()
 	}
 	topics := hub.Topics()
 	for _, topic := range topics {

@@ -22,6 +22,11 @@ func (s *Server) cachedBoard(c echo.Context, id string, limit int) (handled bool
 	if s.boards == nil || limit != s.topN {
 		return false, 0, nil
 	}
+	for name := range c.QueryParams() {
+		if name != "limit" {
+			return false, 0, nil // a parameter the cached answer knows nothing of
+		}
+	}
 	body, etag, gen, ok := s.boards.Get(id)
 	if !ok {
 		return false, gen, nil
