@@ -184,7 +184,8 @@ func (h *Hub) sweepLoop() {
 // It reports whether it did; if not, the caller goes on serving as before.
 // last is the seq of the last event sent.
 func (h *Hub) park(ctx context.Context, st *stream, s *subscriber, r *http.Request, last uint64, end func(error)) bool {
-	if !r.ProtoAtLeast(1, 1) || r.ProtoMajor != 1 || end == nil {
+	// HEAD has no body to stream, HTTP/1.0 no chunks, HTTP/2 no Hijack.
+	if r.Method != http.MethodGet || !r.ProtoAtLeast(1, 1) || r.ProtoMajor != 1 || end == nil {
 		return false
 	}
 	conn, _, err := st.rc.Hijack()
