@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/boardcache"
 	"github.com/leaderboardhq/leaderboard/event"
 	"github.com/leaderboardhq/leaderboard/metrics"
 	"github.com/leaderboardhq/leaderboard/models"
@@ -24,20 +25,31 @@ import (
 // only boards that moved while the feed was down reach anyone. When the
 // database comes back without the schema (it restarted empty), it creates
 // it again; the resync then ends the streams of boards that are gone.
-func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
+//
+// cache, if not nil, gets every board the feed carries, and is emptied while
+// the feed is down, so that GET of a board answers from it only while it is
+// current.
+func Boards(ctx context.Context, store *models.Store, hub *ssehub.Hub, cache *boardcache.Cache, policy backoff.Policy, log *slog.Logger, m *metrics.Metrics) {
 	log = log.With("component", "relay")
 	f := models.Follower{Name: "boards", Store: store, Backoff: policy, Logger: log, Metrics: m}
 	f.Run(ctx, func(ctx context.Context, healthy func()) error {
-		return relayOnce(ctx, store, hub, log, healthy)
+		return relayOnce(ctx, store, hub, cache, log, healthy)
 	})
 }
 
-func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *slog.Logger, healthy func()) error {
+func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, cache *boardcache.Cache, log *slog.Logger, healthy func()) error {
 	feed, err := store.Boards.Changes(ctx)
 	if err != nil {
 		return err
 	}
 	defer feed.Close()
+	if cache != nil {
+		// Whatever the cache held may have changed while no feed was open,
+		// and will once this one is lost.
+		cache.Reset()
+		cache.Following()
+		defer cache.Reset()
+	}
 	topics := hub.Topics()
 	for _, topic := range topics {
 		id, ok := strings.CutPrefix(topic, event.BoardTopic(""))
@@ -51,7 +63,11 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 		case err != nil:
 			return err
 		default:
-			hub.Broadcast(event.Board(board))
+			ev := event.Board(board)
+			if cache != nil {
+				cache.Put(board, ev)
+			}
+			hub.Broadcast(ev)
 		}
 	}
 	log.Info("following boards changefeed", "topics_resynced", len(topics))
@@ -62,9 +78,16 @@ func relayOnce(ctx context.Context, store *models.Store, hub *ssehub.Hub, log *s
 			return err
 		}
 		if change.Board == nil {
+			if cache != nil {
+				cache.Delete(change.ID)
+			}
 			hub.CloseTopic(event.BoardTopic(change.ID))
 			continue
 		}
-		hub.Broadcast(event.Board(change.Board))
+		ev := event.Board(change.Board)
+		if cache != nil {
+			cache.Put(change.Board, ev)
+		}
+		hub.Broadcast(ev)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +44,9 @@ func newFixture(t testing.TB, cfg ssehub.Config) *fixture {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
 	}
+	if os.Getenv("SSEHUB_PARK") != "" {
+		cfg.Park = true
+	}
 	f := &fixture{
 		Hub:    ssehub.New(cfg),
 		boards: make(map[string]event.Event),
@@ -63,13 +67,16 @@ func newFixture(t testing.TB, cfg ssehub.Config) *fixture {
 }
 
 func (f *fixture) handle(w http.ResponseWriter, r *http.Request) {
-	err := f.Hub.Serve(r.Context(), w, r, r.PathValue("id"), f.snapshot(r.PathValue("id")))
+	// Stream, which Serve is without the end callback, so that SSEHUB_PARK=1
+	// runs every test against parked streams too.
+	err := f.Hub.Stream(r.Context(), w, r, r.PathValue("id"), f.snapshot(r.PathValue("id")), func(err error) {
+		select {
+		case f.served <- err:
+		default:
+		}
+	})
 	if errors.Is(err, errNoBoard) {
 		http.Error(w, "no such board", http.StatusNotFound)
-	}
-	select {
-	case f.served <- err:
-	default:
 	}
 }
 

@@ -59,6 +59,10 @@ type Config struct {
 	// Delivered, if set, is told of every event written to a subscriber (the
 	// first included), with the event's At: for metrics.
 	Delivered func(at time.Time)
+	// Park lets Stream hand a stream's connection to the hub once the first
+	// event is sent, so that an idle subscriber costs no goroutine and no
+	// buffers (park.go). Serve never parks.
+	Park bool
 	// Logger receives drops of slow subscribers, and a warning when ConnContext
 	// is missing. Default slog.Default().
 	Logger *slog.Logger
@@ -89,7 +93,8 @@ type Hub struct {
 	mu      sync.RWMutex
 	topics  map[string]*topic
 	closed  bool
-	serving sync.WaitGroup // one per Serve call that got past the closed check
+	serving sync.WaitGroup // one per Serve call that got past the closed check, until its stream ends
+	writers writers        // of parked streams (park.go)
 
 	warnNoConn sync.Once // ConnContext is not installed
 }
@@ -105,6 +110,10 @@ type frame struct {
 	seq uint64
 	b   []byte
 	at  time.Time // the event's At
+	// chunk is b as an HTTP/1.1 chunk, for parked streams; made once per
+	// Broadcast when the topic has one.
+	chunk     []byte
+	keepAlive bool // a parked stream's keep-alive comment, not an event
 }
 
 type subscriber struct {
@@ -112,6 +121,9 @@ type subscriber struct {
 	idx    int // position in topic.subs, so removal is O(1)
 	queue  chan frame
 	cancel context.CancelCauseFunc
+	// park is set, under the hub's lock, when the stream was parked: the
+	// hub's writers serve it instead of its own goroutine (park.go).
+	park *parked
 }
 
 // New returns a Hub with cfg's zero fields set to their defaults.
@@ -150,6 +162,13 @@ func (h *Hub) Broadcast(ev event.Event) {
 	}
 	f := frame{seq: ev.Seq, b: ev.SSE(), at: ev.At}
 	for _, s := range t.subs {
+		if p := s.park; p != nil {
+			if f.chunk == nil {
+				f.chunk = chunk(f.b)
+			}
+			p.push(f)
+			continue
+		}
 		select {
 		case s.queue <- f:
 		default:
@@ -207,6 +226,7 @@ func (h *Hub) Close() {
 	}
 	h.mu.Unlock()
 	h.serving.Wait()
+	h.stopWriters()
 }
 
 func (h *Hub) subscribe(name string, cancel context.CancelCauseFunc) (*subscriber, error) {

@@ -59,6 +59,26 @@ var (
 // installed, so that a client that stops reading is noticed within seconds
 // (Config.SendBuffer).
 func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (event.Event, error)) error {
+	return h.serve(ctx, w, r, topic, snapshot, nil)
+}
+
+// Stream is Serve for a caller that holds something for the stream's
+// lifetime (a slot under a cap, a gauge): end is called exactly once, with
+// what Serve would have returned, when the stream ends. With Config.Park, once
+// the first event is sent Stream may hand the connection to the hub's shared
+// writers and return ErrParked at once: the handler must then return without
+// touching w, and end is called later, from the hub. Every guarantee of Serve
+// holds for a parked stream; the caller's ctx no longer ends it (the hub,
+// the client or a drop does).
+func (h *Hub) Stream(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (event.Event, error), end func(error)) error {
+	err := h.serve(ctx, w, r, topic, snapshot, end)
+	if !errors.Is(err, ErrParked) {
+		end(err)
+	}
+	return err
+}
+
+func (h *Hub) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, topic string, snapshot func(context.Context) (event.Event, error), end func(error)) error {
 	lastID, haveID := lastEventID(r)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -79,24 +99,38 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 		st.end(err)
 		return err
 	}
-	defer h.serving.Done()
-	defer h.unsubscribe(s)
+	handedOff := false // parked: the hub ends the stream, unsubscribes and calls Done
+	defer func() {
+		if !handedOff {
+			h.unsubscribe(s)
+			h.serving.Done()
+		}
+	}()
 
 	// The deadline must be set from outside the writing goroutine: a write blocked
 	// on a client that stopped reading returns only when its deadline passes.
 	// When the hub ends the stream on purpose, a write in flight gets closeTimeout
 	// to finish, so that a healthy client is not cut mid-event and then gets the
 	// close event; any other end cuts the write at once.
-	interrupted := make(chan struct{})
-	stopInterrupt := context.AfterFunc(ctx, func() {
-		deadline := longAgo
-		if isCleanEnd(context.Cause(ctx)) {
-			deadline = time.Now().Add(h.closeTimeout)
-		}
-		_ = st.rc.SetWriteDeadline(deadline)
-		close(interrupted)
-	})
+	var interrupted chan struct{}
+	var stopInterrupt func() bool
+	arm := func() {
+		interrupted = make(chan struct{})
+		done := interrupted
+		stopInterrupt = context.AfterFunc(ctx, func() {
+			deadline := longAgo
+			if isCleanEnd(context.Cause(ctx)) {
+				deadline = time.Now().Add(h.closeTimeout)
+			}
+			_ = st.rc.SetWriteDeadline(deadline)
+			close(done)
+		})
+	}
+	arm()
 	defer func() {
+		if handedOff {
+			return
+		}
 		if stopInterrupt() {
 			_ = st.rc.SetWriteDeadline(time.Time{})
 			return
@@ -131,6 +165,19 @@ func (h *Hub) Serve(ctx context.Context, w http.ResponseWriter, r *http.Request,
 	if err == nil && (!haveID || lastID != snap.Seq) {
 		err = st.write(snap.SSE())
 		st.delivered(err, snap.At)
+	}
+	if err == nil && end != nil && h.cfg.Park && st.deadlines {
+		// The interrupt must not fire on a connection the hub owns.
+		if stopInterrupt() {
+			if h.park(ctx, st, s, r, snap.Seq, end) {
+				handedOff = true
+				return ErrParked
+			}
+			_ = st.rc.SetWriteDeadline(time.Time{})
+			arm()
+		} else {
+			err = errStopped
+		}
 	}
 	if err == nil {
 		err = st.loop(s.queue, snap.Seq)

@@ -40,11 +40,16 @@ func (s *Server) getBoard(c echo.Context) error {
 	if _, ok := c.QueryParams()["period"]; ok {
 		return s.previousPeriod(c, id, limit)
 	}
+	handled, gen, err := s.cachedBoard(c, id, limit)
+	if handled || err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	board, err := s.store.Boards.Get(ctx, id)
 	if err != nil {
 		return err
 	}
+	s.fillBoard(gen, limit, board)
 	// The live index, not the materialized top: a client that just added
 	// to a score sees it at once, whether or not the listener runs.
 	top, err := s.store.Players.TopForBoard(ctx, id, limit)

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/leaderboardhq/leaderboard/boardcache"
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
 	"github.com/leaderboardhq/leaderboard/metrics"
@@ -32,6 +33,8 @@ type Config struct {
 	APIKeys []string
 	// Hub serves built-in SSE streams.
 	Hub *ssehub.Hub
+	// Boards, if set, answers GET of a board from memory (boardcache.go).
+	Boards *boardcache.Cache
 	// Grip, when set, makes streams that come through the GRIP proxy (a
 	// verified Grip-Sig) be held by the proxy instead of by this process.
 	Grip *grip.Config
@@ -67,6 +70,7 @@ type Server struct {
 	store     *models.Store
 	topN      int
 	hub       *ssehub.Hub
+	boards    *boardcache.Cache
 	streams   *connlimit.Limiter
 	metrics   *metrics.Metrics
 	grip      *grip.Config
@@ -90,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 		store:     cfg.Store,
 		topN:      cfg.TopN,
 		hub:       cfg.Hub,
+		boards:    cfg.Boards,
 		streams:   cfg.Streams,
 		metrics:   cfg.Metrics,
 		grip:      cfg.Grip,

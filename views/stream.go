@@ -35,20 +35,26 @@ func (s *Server) streamBoard(c echo.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	defer release()
-	err = s.hub.Serve(ctx, c.Response(), c.Request(), event.BoardTopic(id), func(ctx context.Context) (event.Event, error) {
+	ip := c.RealIP()
+	// The hub may park the stream after its first event (ssehub.Config.Park):
+	// then this handler returns at once, and the slot is released when the
+	// stream ends.
+	err = s.hub.Stream(ctx, c.Response(), c.Request(), event.BoardTopic(id), func(ctx context.Context) (event.Event, error) {
 		b, err := s.store.Boards.Get(ctx, id)
 		if err != nil {
 			return event.Event{}, err
 		}
 		return event.Board(b), nil
+	}, func(err error) {
+		release()
+		if errors.Is(err, ssehub.ErrSlowSubscriber) {
+			s.metrics.DroppedSlow("sse")
+			s.log.Info("dropped a slow stream subscriber", "board", id, "ip", ip)
+		}
 	})
 	switch {
-	case err == nil, errors.Is(err, ssehub.ErrClosed), errors.Is(err, ssehub.ErrTopicClosed):
-		return nil
-	case errors.Is(err, ssehub.ErrSlowSubscriber):
-		s.metrics.DroppedSlow("sse")
-		s.log.Info("dropped a slow stream subscriber", "board", id, "ip", c.RealIP())
+	case err == nil, errors.Is(err, ssehub.ErrParked), errors.Is(err, ssehub.ErrClosed),
+		errors.Is(err, ssehub.ErrTopicClosed), errors.Is(err, ssehub.ErrSlowSubscriber):
 		return nil
 	}
 	// The snapshot failed before anything was written: answer it properly.

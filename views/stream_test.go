@@ -222,7 +222,11 @@ func TestStalledSubscriberDoesNotDelayOthers(t *testing.T) {
 }
 
 func TestNoGoroutineLeakAfter1000Streams(t *testing.T) {
-	a := live(t, testapp.Options{})
+	// A parked stream learns that its client hung up at the hub's next sweep
+	// (within a second), so 1000 streams in a row from one address would meet
+	// MAX_STREAMS_PER_CLIENT first (RATE_LIMIT_STREAMS keeps real clients
+	// far below that pace).
+	a := live(t, testapp.Options{Config: func(c *config.Config) { c.MaxStreamsPerClient = 2000 }})
 	b, _ := a.Board(t, "Cup", "Ann")
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	first := testapp.OpenStream(t, client, streamURL(a, b))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/backoff"
+	"github.com/leaderboardhq/leaderboard/boardcache"
 	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/connlimit"
 	"github.com/leaderboardhq/leaderboard/grip"
@@ -66,6 +67,9 @@ type App struct {
 	Conn  models.ConnConfig
 	Store *models.Store
 	Hub   *ssehub.Hub
+	// Boards are the boards the relay follows, which GET of a board answers
+	// from.
+	Boards *boardcache.Cache
 	// Metrics is what /metrics serves.
 	Metrics *metrics.Metrics
 	// Streams counts the live streams against MAX_STREAMS.
@@ -158,15 +162,19 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		Buffer:       o.StreamBuffer,
 		WriteTimeout: cfg.StreamWriteTimeout,
 		SendBuffer:   cfg.StreamSendBuffer,
-		Logger:       log,
-		Delivered:    func(at time.Time) { a.Metrics.Delivered("sse", at) },
+		// Idle streams hold no goroutine and no buffers once their first
+		// event is sent.
+		Park:      true,
+		Logger:    log,
+		Delivered: func(at time.Time) { a.Metrics.Delivered("sse", at) },
 	})
 	maxStreams := cfg.MaxStreams
 	if maxStreams == 0 {
 		maxStreams = connlimit.DefaultTotal()
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
-	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, o.Backoff, log, a.Metrics) })
+	a.Boards = boardcache.New(cfg.TopN)
+	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, a.Boards, o.Backoff, log, a.Metrics) })
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
 	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log, a.Metrics) })
@@ -184,6 +192,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		TopN:             cfg.TopN,
 		APIKeys:          cfg.APIKeys,
 		Hub:              a.Hub,
+		Boards:           a.Boards,
 		Grip:             gripCfg,
 		KeepAlive:        cfg.KeepAliveInterval,
 		RequestTimeout:   cfg.RequestTimeout,
@@ -321,6 +330,9 @@ func (a *App) Close() error {
 			a.log.Warn("shutdown timed out, closing remaining connections")
 			err = a.srv.Close()
 		}
+		// Parked streams are no longer the server's connections: Shutdown
+		// started the hub's Close without waiting for their close events.
+		a.Hub.Close()
 		a.runCleanup()
 		a.closed = err
 	})

@@ -223,8 +223,11 @@ type changeFeed struct {
 	// and not counted against the queue size.
 	head  []any
 	queue *list.List // of *feedChange, in commit order
-	// byKey indexes queue by document key while squashing.
+	// byKey indexes queue by document key while squashing; keyed, set once
+	// at creation, says so without the lock (observers run under the
+	// engine's lock, not the feed's).
 	byKey map[string]*list.Element
+	keyed bool
 	// skipped counts changes dropped on overflow, reported before any more.
 	skipped  int
 	midBatch bool
@@ -254,6 +257,7 @@ func newChangeFeed(ec *evalCtx, t *Table, opts feedOptions, kind ql2.Response_Re
 	}
 	if opts.squash && kind != ql2.Response_ORDER_BY_LIMIT_FEED {
 		f.byKey = map[string]*list.Element{}
+		f.keyed = true
 	}
 	f.coalesce = opts.squash && kind == ql2.Response_ORDER_BY_LIMIT_FEED
 	return f
@@ -593,7 +597,7 @@ func newTableFeed(ec *evalCtx, t *Table, opts feedOptions) *changeFeed {
 	pkName := t.primaryKey
 	f.subscribe("", func(old, new map[string]any) {
 		c := feedChange{old: nullable(old), new: nullable(new)}
-		if f.byKey != nil {
+		if f.keyed {
 			doc := old
 			if doc == nil {
 				doc = new
