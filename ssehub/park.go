@@ -390,15 +390,24 @@ func (p *parked) flush(limit time.Duration) {
 			p.failed(err, final != nil)
 			return
 		}
-		p.wrote(frames)
-		if final != nil {
-			p.mu.Lock()
-			p.queued = false
-			p.mu.Unlock()
-			p.finish()
+		if p.written(frames, final) {
 			return
 		}
 	}
+}
+
+// written records a finished write of frames (and of the final close, if
+// any); it reports whether the stream ended with it.
+func (p *parked) written(frames []frame, final []byte) bool {
+	p.wrote(frames)
+	if final == nil {
+		return false
+	}
+	p.mu.Lock()
+	p.queued = false
+	p.mu.Unlock()
+	p.finish()
+	return true
 }
 
 // slowWrite finishes a write the shared writer gave up on, within
@@ -423,12 +432,7 @@ func (p *parked) slowWrite(rest net.Buffers, frames []frame, final []byte) {
 		p.failed(err, final != nil)
 		return
 	}
-	p.wrote(frames)
-	if final != nil {
-		p.mu.Lock()
-		p.queued = false
-		p.mu.Unlock()
-		p.finish()
+	if p.written(frames, final) {
 		return
 	}
 	p.flush(p.h.cfg.WriteTimeout)
