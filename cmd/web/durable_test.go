@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/leaderboardhq/leaderboard/internal/testapp"
 )
 
 // The real web binary with DATA_DIR, as an operator runs it: killed with
@@ -53,25 +54,8 @@ func TestMain(m *testing.M) {
 type webProcess struct {
 	cmd  *exec.Cmd
 	base string
-	out  *syncBuffer
+	out  *testapp.SyncBuffer
 	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func freePort(t *testing.T) int {
@@ -88,7 +72,7 @@ func startWeb(t *testing.T, dataDir string, env ...string) *webProcess {
 	bin, err := webBinary()
 	require.NoError(t, err)
 	port := freePort(t)
-	p := &webProcess{base: "http://127.0.0.1:" + strconv.Itoa(port), out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &webProcess{base: "http://127.0.0.1:" + strconv.Itoa(port), out: &testapp.SyncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "HOST=127.0.0.1", "DATA_DIR="+dataDir,
 		"DATABASE_URL=", "API_KEYS=", "LOG_FORMAT=text", "PUBLISH_INTERVAL=10ms")
