@@ -76,6 +76,18 @@ func statusIs(status string) string {
 	return fmt.Sprintf(`document.getElementById("status").dataset.status === %q`, status)
 }
 
+// openDemoPage starts web with o, seeds the demo board and opens the page
+// in a fresh browser until it is live and shows the five players.
+func openDemoPage(t *testing.T, o testapp.Options) (*testapp.App, string, map[string]string, *tab) {
+	t.Helper()
+	b := newBrowser(t)
+	a := testapp.Start(t, o)
+	board, ids := seedDemo(t, a)
+	tb := b.open(a.URL + "/")
+	tb.await("the demo board", statusIs("live")+" && "+atRank("Stan", 5, 0), wait)
+	return a, board, ids, tb
+}
+
 // seedDemo creates the demo board as web does in embedded mode (testapp
 // starts without it): TS, Brodie, Brandi, Rene and Stan, in that order.
 func seedDemo(t *testing.T, a *testapp.App) (string, map[string]string) {
@@ -179,11 +191,7 @@ func TestPlusOneMovesAPlayerUpInEveryPage(t *testing.T) {
 }
 
 func TestScoreAddByHTTPShowsInThePage(t *testing.T) {
-	b := newBrowser(t)
-	a := testapp.Start(t, testapp.Options{})
-	board, ids := seedDemo(t, a)
-	tb := b.open(a.URL + "/")
-	tb.await("the demo board", statusIs("live")+" && "+atRank("Stan", 5, 0), wait)
+	a, board, ids, tb := openDemoPage(t, testapp.Options{})
 
 	// As curl -X POST .../score-add/ -d '{"amount": 7}' would.
 	addScore(t, a, board, ids["Rene"], 7)
@@ -197,11 +205,7 @@ func TestScoreAddByHTTPShowsInThePage(t *testing.T) {
 // pressed while its row moves up; a pointer click on a moving row is
 // dropped instead of going to whichever player slid under the pointer.
 func TestPlusOneFromTheKeyboardAndOnMovingRows(t *testing.T) {
-	b := newBrowser(t)
-	a := testapp.Start(t, testapp.Options{})
-	board, ids := seedDemo(t, a)
-	tb := b.open(a.URL + "/")
-	tb.await("the demo board", statusIs("live")+" && "+atRank("Stan", 5, 0), wait)
+	a, board, ids, tb := openDemoPage(t, testapp.Options{})
 
 	button := fmt.Sprintf(`#board tbody tr[data-player-id=%q] button`, ids["Stan"])
 	require.NoError(t, chromedp.Do(tb.ctx, chromedp.Focus(chromedp.CSS(button)), chromedp.KeyEvent(kb.Enter)))
@@ -273,11 +277,7 @@ func TestPageShowsTenWhenTheStreamCarriesFewer(t *testing.T) {
 
 func TestPageAsksForAKeyWhenWritesNeedOne(t *testing.T) {
 	const key = "s3cret-key"
-	b := newBrowser(t)
-	a := testapp.Start(t, testapp.Options{APIKeys: []string{key}})
-	board, ids := seedDemo(t, a)
-	tb := b.open(a.URL + "/")
-	tb.await("the demo board", statusIs("live")+" && "+atRank("Stan", 5, 0), wait)
+	a, board, ids, tb := openDemoPage(t, testapp.Options{APIKeys: []string{key}})
 
 	button := fmt.Sprintf(`#board tbody tr[data-player-id=%q] button`, ids["Brandi"])
 	tb.click(button)

@@ -27,6 +27,15 @@ func openChanges(t *testing.T, s *r.Session, q r.Term) *r.Cursor {
 	return cur
 }
 
+// runWrites runs each write in turn and fails the test at the first error.
+func runWrites(t *testing.T, s *r.Session, writes ...r.Term) {
+	t.Helper()
+	for _, q := range writes {
+		_, err := q.RunWrite(s)
+		require.NoError(t, err, "%s", q)
+	}
+}
+
 // changeDocs reads n documents from a feed.
 func changeDocs(t *testing.T, cur *r.Cursor, n int) []map[string]any {
 	t.Helper()

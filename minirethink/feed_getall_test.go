@@ -35,7 +35,7 @@ func TestGetAllFeedBySecondaryIndex(t *testing.T) {
 
 		xb := map[string]any{"id": "x", "board": "b"}
 		xc := map[string]any{"id": "x", "board": "c"}
-		for _, q := range []r.Term{
+		runWrites(t, s,
 			players.Insert(xb), // into the keys
 			players.Get("x").Update(map[string]any{"board": "c"}),   // from one key to another
 			players.Get("x").Update(map[string]any{"board": "o"}),   // out of the keys
@@ -43,10 +43,7 @@ func TestGetAllFeedBySecondaryIndex(t *testing.T) {
 			players.Get("x").Update(map[string]any{"board": "b"}),   // back in
 			players.Insert(map[string]any{"id": "p", "board": "o"}), // nothing
 			players.Get("x").Delete(),
-		} {
-			_, err := q.RunWrite(s)
-			require.NoError(t, err, "%s", q)
-		}
+		)
 		assert.Equal(t, []map[string]any{
 			{"old_val": nil, "new_val": xb},
 			{"old_val": xb, "new_val": xc},
@@ -69,15 +66,12 @@ func TestGetAllFeedByPrimaryKey(t *testing.T) {
 
 		a2 := map[string]any{"id": "a", "score": 2.0}
 		z := map[string]any{"id": "z"}
-		for _, q := range []r.Term{
+		runWrites(t, s,
 			players.Get("other").Update(map[string]any{"x": 1}), // not asked for: nothing
 			players.Get("a").Update(map[string]any{"score": 2}),
 			players.Insert(z),
 			players.Get("z").Delete(),
-		} {
-			_, err := q.RunWrite(s)
-			require.NoError(t, err, "%s", q)
-		}
+		)
 		assert.Equal(t, []map[string]any{
 			{"old_val": a, "new_val": a2},
 			{"old_val": nil, "new_val": z},

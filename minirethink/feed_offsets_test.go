@@ -35,22 +35,17 @@ func TestTopNFeedOffsets(t *testing.T) {
 			{"new_val": c, "new_offset": 1.0, "type": "initial"},
 		}, changeDocs(t, cur, 2))
 
-		write := func(q r.Term) {
-			t.Helper()
-			_, err := q.RunWrite(s)
-			require.NoError(t, err, "%s", q)
-		}
 		// D overtakes both: C leaves from rank 1, D enters at rank 0.
-		write(players.Get("d").Update(map[string]any{"score": 100}))
+		runWrites(t, s, players.Get("d").Update(map[string]any{"score": 100}))
 		d100 := map[string]any{"id": "d", "score": 100.0}
 		// D changes in place, at rank 0.
-		write(players.Get("d").Update(map[string]any{"score": 101}))
+		runWrites(t, s, players.Get("d").Update(map[string]any{"score": 101}))
 		d101 := map[string]any{"id": "d", "score": 101.0}
 		// A falls below C: A leaves from rank 1, C enters at rank 1.
-		write(players.Get("a").Update(map[string]any{"score": 1}))
+		runWrites(t, s, players.Get("a").Update(map[string]any{"score": 1}))
 		// D goes from rank 0 and A comes back, at rank 1; C, now first,
 		// is not sent (ranks are taken as each change moves the rows).
-		write(players.Get("d").Delete())
+		runWrites(t, s, players.Get("d").Delete())
 		a1 := map[string]any{"id": "a", "score": 1.0}
 		assert.Equal(t, []map[string]any{
 			{"old_val": c, "old_offset": 1.0, "new_val": d100, "new_offset": 0.0, "type": "change"},
@@ -61,8 +56,8 @@ func TestTopNFeedOffsets(t *testing.T) {
 
 		// With room in the set: an entering row has no old offset, a
 		// leaving one no new offset.
-		write(players.Get("c").Delete())
-		write(players.Insert(map[string]any{"id": "e", "score": 50}))
+		runWrites(t, s, players.Get("c").Delete())
+		runWrites(t, s, players.Insert(map[string]any{"id": "e", "score": 50}))
 		e := map[string]any{"id": "e", "score": 50.0}
 		assert.Equal(t, []map[string]any{
 			{"old_val": c, "old_offset": 0.0, "new_val": nil, "new_offset": nil, "type": "remove"},
