@@ -148,6 +148,25 @@ func (s *Stream) NextEvent(wait time.Duration) (Event, error) {
 	}
 }
 
+// Await returns the first event whose data contains want, skipping the
+// others (a board republished unchanged, say). It fails the test if none
+// comes within wait.
+func (s *Stream) Await(t testing.TB, want string, wait time.Duration) Event {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	var last Event
+	for {
+		ev, err := s.NextEvent(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no event containing %s (last: %q): %v", want, last.Data, err)
+		}
+		if strings.Contains(ev.Data, want) {
+			return ev
+		}
+		last = ev
+	}
+}
+
 // Raw returns the next item, comments included; ok is false when the
 // stream ended or nothing came within wait.
 func (s *Stream) Raw(wait time.Duration) (Event, bool) {
