@@ -65,48 +65,10 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 	}
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
-	v := w.Value
-	tooBig := v > MaxAmount || v < -MaxAmount
 	q := p.st.Boards.table.Get(board).Do(func(b r.Term) any {
-		op := r.Expr(w.Op)
-		if w.Op == "" {
-			op = b.Field("operator").Default(OperatorIncr)
-		}
-		asc := isAsc(b)
-		// A replace rather than an update: metadata is replaced whole,
-		// which an update would merge into the old object.
-		update := p.table.Get(id).Replace(func(row r.Term) any {
-			old := row.Field("score")
-			// Compare before adding: past 2^53 the float64 sum rounds
-			// (2^53+1 is 2^53), so a check of the sum could never fire.
-			outOfRange := old.Gt(MaxScore - v)
-			if v < 0 {
-				outOfRange = old.Lt(-MaxScore - v)
-			}
-			score := r.Branch(
-				op.Eq(OperatorSet), v,
-				op.Eq(OperatorBest), r.Branch(asc,
-					r.Branch(old.Le(v), old, v),
-					r.Branch(old.Ge(v), old, v)),
-				old.Add(v))
-			with := func(fields map[string]any) r.Term {
-				if metadata == nil {
-					return row.Merge(fields)
-				}
-				fields["metadata"] = metadata
-				return row.Without("metadata").Merge(fields)
-			}
-			return r.Branch(
-				row.Eq(nil), r.Error(errOtherBoard),
-				row.Field("board").Ne(board), r.Error(errOtherBoard),
-				op.Eq(OperatorIncr).And(tooBig), r.Error(errAmountRange),
-				op.Eq(OperatorIncr).And(outOfRange), r.Error(errScoreRange),
-				score.Eq(old), with(map[string]any{}),
-				asc, with(map[string]any{"score": score, "reached_at": r.Now().ToEpochTime(), rankScoreField: score.Mul(-1)}),
-				with(map[string]any{"score": score, "reached_at": r.Now().ToEpochTime()}),
-			)
-		}, r.ReplaceOpts{ReturnChanges: "always"})
-		return r.Branch(liveBoard(b), update, r.Error(errNoBoard))
+		return r.Branch(liveBoard(b), p.table.Get(id).Replace(func(row r.Term) any {
+			return scoreReplace(b, row, board, w.Op, w.Value, metadata)
+		}, r.ReplaceOpts{ReturnChanges: "always"}), r.Error(errNoBoard))
 	})
 	res, err := p.st.write(ctx, "write score", q)
 	if isNoBoard(err) {
@@ -133,6 +95,61 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 		return nil, err
 	}
 	return &player, nil
+}
+
+// scoreReplace is the new player document of a score write on the board b,
+// from the player's document row; v and metadata are checked. The query is
+// built for the operator at hand, and the new score is computed once and
+// bound, since every byte of the query is sent, parsed and evaluated at
+// each write.
+func scoreReplace(b, row r.Term, board, op string, v int64, metadata map[string]any) r.Term {
+	old := row.Field("score")
+	// Compare before adding: past 2^53 the float64 sum rounds (2^53+1 is
+	// 2^53), so a check of the sum could never fire.
+	outOfRange := old.Gt(MaxScore - v)
+	if v < 0 {
+		outOfRange = old.Lt(-MaxScore - v)
+	}
+	asc := isAsc(b)
+	best := func() r.Term { return r.Branch(asc, r.Branch(old.Le(v), old, v), r.Branch(old.Ge(v), old, v)) }
+	checks := []any{
+		row.Eq(nil), r.Error(errOtherBoard),
+		row.Field("board").Ne(board), r.Error(errOtherBoard),
+	}
+	var score r.Term
+	switch op {
+	case OperatorIncr:
+		// checkAmount has bounded v.
+		checks = append(checks, outOfRange, r.Error(errScoreRange))
+		score = old.Add(v)
+	case OperatorSet:
+		score = r.Expr(v)
+	case OperatorBest:
+		score = best()
+	default: // the board's own operator
+		boardOp := b.Field("operator").Default(OperatorIncr)
+		isIncr := boardOp.Eq(OperatorIncr)
+		if v > MaxAmount || v < -MaxAmount {
+			checks = append(checks, isIncr, r.Error(errAmountRange))
+		}
+		checks = append(checks, isIncr.And(outOfRange), r.Error(errScoreRange))
+		score = r.Branch(isIncr, old.Add(v), boardOp.Eq(OperatorSet), v, best())
+	}
+	with := func(fields map[string]any) r.Term {
+		if metadata == nil {
+			return row.Merge(fields)
+		}
+		fields["metadata"] = metadata
+		return row.Without("metadata").Merge(fields)
+	}
+	write := score.Do(func(score r.Term) any {
+		return r.Branch(
+			score.Eq(old), with(map[string]any{}),
+			asc, with(map[string]any{"score": score, "reached_at": r.Now().ToEpochTime(), rankScoreField: score.Mul(-1)}),
+			with(map[string]any{"score": score, "reached_at": r.Now().ToEpochTime()}),
+		)
+	})
+	return r.Branch(append(checks, write)...)
 }
 
 // checkMetadata validates a player's metadata: a JSON object of at most
