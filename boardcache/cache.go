@@ -8,7 +8,8 @@
 // Writes made through this process are read back at once: a score-add, a
 // player create or delete marks the board pending (Wrote) until the
 // materialized top reflects the write, and until then Get misses, so the
-// caller reads the live index. Writes through another process or straight to
+// caller reads the live index; a board deleted here is not answered again
+// (Deleted). Writes through another process or straight to
 // the database reach the cache with the listener's next publish.
 package boardcache
 
@@ -25,6 +26,10 @@ import (
 // is read live until the cache is reset.
 const maxPending = 4096
 
+// maxDeleted bounds the boards deleted through this process that the feed
+// has not reported gone yet.
+const maxDeleted = 4096
+
 // Cache is safe for concurrent use. Its zero value is not; call New.
 type Cache struct {
 	topN int
@@ -38,6 +43,10 @@ type Cache struct {
 	// pending are the writes made through this process that the board's
 	// cached top does not show yet: player id to score (absent: deleted).
 	pending map[string]map[string]want
+	// deleted are the boards deleted through this process (Deleted) whose
+	// deletion the changefeed has not carried yet: until it does, what the
+	// feed carries of them is older than the delete.
+	deleted map[string]struct{}
 }
 
 type entry struct {
@@ -58,7 +67,7 @@ type want struct {
 
 // New returns an empty cache for tops of topN players (TOP_N).
 func New(topN int) *Cache {
-	return &Cache{topN: topN, boards: map[string]*entry{}, pending: map[string]map[string]want{}}
+	return &Cache{topN: topN, boards: map[string]*entry{}, pending: map[string]map[string]want{}, deleted: map[string]struct{}{}}
 }
 
 // Reset empties the cache and stops answering until Following: the
@@ -70,6 +79,7 @@ func (c *Cache) Reset() {
 	c.following = false
 	clear(c.boards)
 	clear(c.pending)
+	clear(c.deleted)
 }
 
 // Following says the changefeed is open again: boards put from now on are
@@ -93,6 +103,9 @@ func (c *Cache) put(id string, e *entry) {
 	if old := c.boards[id]; old != nil && old.seq > e.seq {
 		return
 	}
+	if _, gone := c.deleted[id]; gone {
+		return
+	}
 	c.boards[id] = e
 	if p := c.pending[id]; p != nil {
 		for player, w := range p {
@@ -106,13 +119,31 @@ func (c *Cache) put(id string, e *entry) {
 	}
 }
 
-// Delete forgets a board that was deleted.
+// Delete forgets a board the changefeed reported deleted.
 func (c *Cache) Delete(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	delete(c.boards, id)
 	delete(c.pending, id)
+	delete(c.deleted, id)
+}
+
+// Deleted records that this process deleted a board: it is no longer
+// answered, even from what the changefeed carries of it before it carries
+// the deletion (Delete).
+func (c *Cache) Deleted(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.boards, id)
+	delete(c.pending, id)
+	if len(c.deleted) >= maxDeleted {
+		// Deletions whose feed report came before Deleted; the feed has
+		// long passed what it held of those boards.
+		clear(c.deleted)
+	}
+	c.deleted[id] = struct{}{}
 }
 
 // Get returns the board's answer and ETag when the cache can give it: the

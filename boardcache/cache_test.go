@@ -129,3 +129,26 @@ func TestResetDeleteAndFill(t *testing.T) {
 	_, _, _, ok = c.Get("b")
 	assert.True(t, ok)
 }
+
+func TestDeletedThroughThisProcess(t *testing.T) {
+	c := boardcache.New(2)
+	c.Following()
+	put(c, board(1))
+	_, _, _, ok := c.Get("b")
+	require.True(t, ok)
+
+	c.Deleted("b")
+	_, _, gen, ok := c.Get("b")
+	assert.False(t, ok, "a board deleted here is not answered")
+	put(c, board(2)) // the feed, still carrying a change from before the delete
+	_, _, _, ok = c.Get("b")
+	assert.False(t, ok, "what the feed carried from before the delete is ignored")
+	c.Fill(gen, board(2))
+	_, _, _, ok = c.Get("b")
+	assert.False(t, ok)
+
+	c.Delete("b") // the feed reports the deletion
+	put(c, board(3))
+	_, _, _, ok = c.Get("b")
+	assert.True(t, ok, "after the feed's report, a board of that id is answered again")
+}
