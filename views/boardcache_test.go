@@ -101,3 +101,68 @@ func TestOwnScoreAddIsReadBackAtOnce(t *testing.T) {
 	// And once the listener caught up, the board comes from memory again.
 	cachedGet(t, get)
 }
+
+// Every write through this process that changes what GET of a board shows
+// is read back at once, not only score-adds.
+func TestOwnWritesAreReadBackAtOnce(t *testing.T) {
+	a := start(t)
+	b, ids := a.Board(t, "Writes", "A", "B", "C")
+	get := func() (int, http.Header, []byte) {
+		r := a.Do(t, "GET", "/boards/"+b+"/", nil)
+		return r.Status, r.Header, r.Body
+	}
+	scoreOn := func(t *testing.T, id string) (int64, bool) {
+		r := a.Do(t, "GET", "/boards/"+b+"/", nil)
+		require.Equal(t, http.StatusOK, r.Status)
+		var got board
+		r.JSON(t, &got)
+		for _, gp := range got.Players {
+			if gp.ID == id {
+				return gp.Score, true
+			}
+		}
+		return 0, false
+	}
+	tests := []struct {
+		name, path, body string
+		player           string
+		want             int64
+	}{
+		{"score-add", "/players/" + ids[0] + "/score-add/?amount=7", "", ids[0], 7},
+		{"score", "/players/" + ids[1] + "/score", `{"score": 40}`, ids[1], 40},
+		{"batch", "/scores", `[{"player": "` + ids[2] + `", "score": 90}]`, ids[2], 90},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cachedGet(t, get)
+			res := a.Do(t, "POST", "/boards/"+b+tc.path, tc.body, auth...)
+			require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+			got, found := scoreOn(t, tc.player)
+			assert.True(t, found)
+			assert.Equal(t, tc.want, got, "GET of the board right after the write shows it")
+		})
+	}
+	t.Run("create player", func(t *testing.T) {
+		cachedGet(t, get)
+		res := a.Do(t, "POST", "/boards/"+b+"/players/", `{"name": "D", "score": 1000}`, auth...)
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+		var p player
+		res.JSON(t, &p)
+		got, found := scoreOn(t, p.ID)
+		assert.True(t, found)
+		assert.Equal(t, int64(1000), got)
+	})
+	t.Run("delete player", func(t *testing.T) {
+		cachedGet(t, get)
+		res := a.Do(t, "DELETE", "/boards/"+b+"/players/"+ids[2]+"/", nil, auth...)
+		require.Equal(t, http.StatusNoContent, res.Status, "%s", res.Body)
+		_, found := scoreOn(t, ids[2])
+		assert.False(t, found)
+	})
+	t.Run("delete board", func(t *testing.T) {
+		cachedGet(t, get)
+		res := a.Do(t, "DELETE", "/boards/"+b+"/", nil, auth...)
+		require.Equal(t, http.StatusNoContent, res.Status, "%s", res.Body)
+		assert.Equal(t, http.StatusNotFound, a.Do(t, "GET", "/boards/"+b+"/", nil).Status)
+	})
+}
