@@ -1,9 +1,7 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"strconv"
 
@@ -53,72 +51,61 @@ func (r response) isError() bool {
 // encoded turns the response into an INTERNAL runtime error, as a write
 // failure does in real RethinkDB.
 func (r response) encode(token int64) []byte {
-	b, err := r.encodeJSON()
+	header := make([]byte, headerLen, headerLen+256)
+	out, err := r.appendJSON(header)
 	if err != nil {
-		b, _ = response{
+		out, _ = response{
 			typ:     ql2.Response_RUNTIME_ERROR,
 			errType: ql2.Response_INTERNAL,
 			values:  []any{"Internal error in json_protocol_t::write: " + err.Error()},
-		}.encodeJSON()
+		}.appendJSON(header[:headerLen])
 	}
-	out := make([]byte, headerLen, headerLen+len(b))
 	binary.LittleEndian.PutUint64(out, uint64(token))
-	binary.LittleEndian.PutUint32(out[8:], uint32(len(b)))
-	return append(out, b...)
+	binary.LittleEndian.PutUint32(out[8:], uint32(len(out)-headerLen))
+	return out
 }
 
-func (r response) encodeJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(`{"t":`)
-	buf.WriteString(strconv.Itoa(int(r.typ)))
+func (r response) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"t":`...)
+	b = strconv.AppendInt(b, int64(r.typ), 10)
 	if r.typ == ql2.Response_RUNTIME_ERROR && r.errType != 0 {
-		buf.WriteString(`,"e":`)
-		buf.WriteString(strconv.Itoa(int(r.errType)))
+		b = append(b, `,"e":`...)
+		b = strconv.AppendInt(b, int64(r.errType), 10)
 	}
-	buf.WriteString(`,"r":`)
+	b = append(b, `,"r":`...)
 	values := r.values
 	if values == nil {
 		values = []any{}
 	}
-	vb, err := marshalJSON(values)
+	b, err := appendJSON(b, values)
 	if err != nil {
 		return nil, err
 	}
-	buf.Write(vb)
 	if r.isError() {
 		bt := r.backtrace
 		if bt == nil {
 			bt = []any{}
 		}
-		bb, err := marshalJSON(bt)
-		if err != nil {
+		b = append(b, `,"b":`...)
+		if b, err = appendJSON(b, bt); err != nil {
 			return nil, err
 		}
-		buf.WriteString(`,"b":`)
-		buf.Write(bb)
 	}
 	if r.typ == ql2.Response_SUCCESS_SEQUENCE || r.typ == ql2.Response_SUCCESS_PARTIAL {
-		buf.WriteString(`,"n":[`)
+		b = append(b, `,"n":[`...)
 		for i, n := range r.notes {
 			if i > 0 {
-				buf.WriteByte(',')
+				b = append(b, ',')
 			}
-			buf.WriteString(strconv.Itoa(int(n)))
+			b = strconv.AppendInt(b, int64(n), 10)
 		}
-		buf.WriteByte(']')
+		b = append(b, ']')
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 // marshalJSON is json.Marshal without HTML escaping: RethinkDB sends '<', '>'
 // and '&' as they are.
 func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return appendJSON(nil, v)
 }
