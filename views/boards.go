@@ -56,6 +56,9 @@ func (s *Server) getBoard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// As a cached answer says: a board changes, so a stored copy must be
+	// revalidated.
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
 	return c.JSON(http.StatusOK, event.NewBoardData(board, top))
 }
 

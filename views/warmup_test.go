@@ -55,6 +55,7 @@ func TestRanksWhileTheCacheWarmsUp(t *testing.T) {
 	require.False(t, ready, "still warming: every answer above was counted")
 	assert.Equal(t, "P5:1", cold[10], "asc: the lowest score first")
 	close(hold)
-	warm(t, a)
+	// Ready, then the writes made while it was held back are applied.
+	require.Eventually(t, func() bool { ready, n := cache.Ready(); return ready && n == len(ids) }, 10*time.Second, 5*time.Millisecond)
 	assert.Equal(t, cold, answers(), "the warm cache answers exactly what counting did")
 }

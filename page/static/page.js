@@ -273,6 +273,8 @@
       .then(
         function (board) {
           if (state.boardID !== id) return;
+          // The read may answer before the stream's first event.
+          if (!state.lastStream) els.caption.textContent = board.name;
           state.fullCount = board.players.length;
           // A stream update that came while the read was on its way is
           // newer for the players it carries.
