@@ -31,6 +31,8 @@ type Players struct {
 	table r.Term
 	// ranker, when set, answers ranks from memory (SetRanker).
 	ranker Ranker
+	// scoreQueries are the score writes' prepared queries.
+	scoreQueries preparedScores
 }
 
 // Errors raised inside the score update, so the checks and the write are one

@@ -65,11 +65,12 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 	}
 	ctx, cancel := p.st.queryContext(ctx)
 	defer cancel()
-	q := p.st.Boards.table.Get(board).Do(func(b r.Term) any {
-		return r.Branch(liveBoard(b), p.table.Get(id).Replace(func(row r.Term) any {
-			return scoreReplace(b, row, board, w.Op, w.Value, metadata)
-		}, r.ReplaceOpts{ReturnChanges: "always"}), r.Error(errNoBoard))
-	})
+	var q r.Term
+	if metadata == nil {
+		q = p.scoreQueries.fill(p, board, id, w.Op, w.Value)
+	} else {
+		q = p.scoreQuery(board, id, w.Op, valueOf(w.Value), metadata)
+	}
 	res, err := p.st.write(ctx, "write score", q)
 	if isNoBoard(err) {
 		return nil, notFound("player")
@@ -97,18 +98,48 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 	return &player, nil
 }
 
+// scoreQuery is the whole score write: the board's checks, then the
+// player's replace. board, id and v are values or, for a prepared query,
+// placeholders.
+func (p *Players) scoreQuery(board, id any, op string, v scoreValue, metadata map[string]any) r.Term {
+	return p.st.Boards.table.Get(board).Do(func(b r.Term) any {
+		return r.Branch(liveBoard(b), p.table.Get(id).Replace(func(row r.Term) any {
+			return scoreReplace(b, row, board, op, v, metadata)
+		}, r.ReplaceOpts{ReturnChanges: "always"}), r.Error(errNoBoard))
+	})
+}
+
+// scoreValue is what a score write's query needs of its value: the value
+// and the bound an old score must not pass for the write to stay in range
+// (values, or a prepared query's placeholders), and the two facts about it
+// that shape the query.
+type scoreValue struct {
+	v, bound any
+	negative bool // bound is a lower bound
+	tooBig   bool // beyond ±MaxAmount: no board's "incr" takes it
+}
+
+func valueOf(v int64) scoreValue {
+	sv := scoreValue{v: v, bound: MaxScore - v, negative: v < 0, tooBig: v > MaxAmount || v < -MaxAmount}
+	if sv.negative {
+		sv.bound = -MaxScore - v
+	}
+	return sv
+}
+
 // scoreReplace is the new player document of a score write on the board b,
 // from the player's document row; v and metadata are checked. The query is
 // built for the operator at hand, and the new score is computed once and
 // bound, since every byte of the query is sent, parsed and evaluated at
 // each write.
-func scoreReplace(b, row r.Term, board, op string, v int64, metadata map[string]any) r.Term {
+func scoreReplace(b, row r.Term, board any, op string, sv scoreValue, metadata map[string]any) r.Term {
+	v := sv.v
 	old := row.Field("score")
 	// Compare before adding: past 2^53 the float64 sum rounds (2^53+1 is
 	// 2^53), so a check of the sum could never fire.
-	outOfRange := old.Gt(MaxScore - v)
-	if v < 0 {
-		outOfRange = old.Lt(-MaxScore - v)
+	outOfRange := old.Gt(sv.bound)
+	if sv.negative {
+		outOfRange = old.Lt(sv.bound)
 	}
 	asc := isAsc(b)
 	best := func() r.Term { return r.Branch(asc, r.Branch(old.Le(v), old, v), r.Branch(old.Ge(v), old, v)) }
@@ -129,7 +160,7 @@ func scoreReplace(b, row r.Term, board, op string, v int64, metadata map[string]
 	default: // the board's own operator
 		boardOp := b.Field("operator").Default(OperatorIncr)
 		isIncr := boardOp.Eq(OperatorIncr)
-		if v > MaxAmount || v < -MaxAmount {
+		if sv.tooBig {
 			checks = append(checks, isIncr, r.Error(errAmountRange))
 		}
 		checks = append(checks, isIncr.And(outOfRange), r.Error(errScoreRange))
