@@ -177,7 +177,7 @@ func FuzzDecode(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
-	f.Add([]byte(scoreWrite))
+	f.Add(scoreWrite(f))
 	f.Add([]byte(strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)))
 	f.Add([]byte(strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"reflect"
 	"testing"
 
@@ -121,4 +122,40 @@ func checkPartAsBefore(t *testing.T, payload []byte, what string, got, want any)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseQuery(%q): %s %#v, before %#v", payload, what, got, want)
 	}
+}
+
+// BenchmarkParseQuery is what decoding the service's score write costs the
+// server: now parseQuery alone; before, parseQuery and then the engine
+// decoding the term and the db option.
+func BenchmarkParseQuery(b *testing.B) {
+	payload, err := os.ReadFile("../jsonany/testdata/score-write.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload = bytes.TrimSpace(payload)
+	b.Run("now", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := parseQuery(payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("before", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			q, err := parseQueryBefore(payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var term any
+			if err := json.NewDecoder(bytes.NewReader(q.term)).Decode(&term); err != nil {
+				b.Fatal(err)
+			}
+			var db any
+			if err := json.Unmarshal(q.opts["db"], &db); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
