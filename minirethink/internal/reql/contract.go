@@ -6,20 +6,29 @@ package reql
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
 )
 
-// Query is one START query as received from a client.
+// Query is one START query as received from a client, decoded from JSON
+// as encoding/json decodes into an any (float64, string, bool, nil, []any,
+// map[string]any): the wire decodes each query once, in one pass.
 type Query struct {
-	// Term is the raw JSON of the query's term, e.g. [16,[[15,["players"]],"a"]].
-	Term json.RawMessage
-	// GlobalOpts are the query's global optional arguments (db, noreply, ...),
-	// each still a raw JSON term.
-	GlobalOpts map[string]json.RawMessage
+	// Term is the query's term, e.g. [16,[[15,["players"]],"a"]] decoded, or
+	// a BadJSON.
+	Term any
+	// GlobalOpts are the query's global optional arguments (db, noreply,
+	// ...), each a decoded term or a BadJSON.
+	GlobalOpts map[string]any
 }
+
+// BadJSON stands in a Query for the term or a global optional argument
+// whose JSON is well-formed but does not decode: it holds a number beyond
+// float64's range. encoding/json fails such a value only when it is
+// decoded, so the error is the engine's to give where it uses the value,
+// in the words Err has: the first such number's, as encoding/json's.
+type BadJSON struct{ Err error }
 
 // ResultKind says how a result goes on the wire.
 type ResultKind int

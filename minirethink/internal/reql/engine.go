@@ -1,9 +1,7 @@
 package reql
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -57,12 +55,10 @@ var globalOpts = []string{"db", "noreply", "durability", "read_mode", "array_lim
 // run evaluates one query; a write's changes go to w (see Run in
 // persist.go, which waits for them to be on disk).
 func (m *Memory) run(ctx context.Context, q Query, w *commitWait) (Result, error) {
-	var raw any
-	dec := json.NewDecoder(bytes.NewReader(q.Term))
-	if err := dec.Decode(&raw); err != nil {
-		return Result{}, ErrClient("Failed to parse query: %v.", err)
+	if bad, ok := q.Term.(BadJSON); ok {
+		return Result{}, ErrClient("Failed to parse query: %v.", bad.Err)
 	}
-	term, err := parseTerm(raw, 0)
+	term, err := parseTerm(q.Term, 0)
 	if err != nil {
 		return Result{}, err
 	}
@@ -72,24 +68,23 @@ func (m *Memory) run(ctx context.Context, q Query, w *commitWait) (Result, error
 	}
 	dbName := "test"
 	queueSize := 0
-	for k, rawOpt := range q.GlobalOpts {
+	for k, o := range q.GlobalOpts {
 		if !contains(globalOpts, k) {
 			return Result{}, ErrCompile("Unrecognized global optional argument `%s`.", k)
 		}
-		if k == "profile" && !bytes.Equal(bytes.TrimSpace(rawOpt), []byte("false")) {
+		if k == "profile" && o != false {
 			return Result{}, ErrUnsupported("The global optional argument `profile`")
 		}
 		if k == "changefeed_queue_size" {
-			if queueSize, err = parseQueueSize(rawOpt); err != nil {
+			if queueSize, err = parseQueueSize(o); err != nil {
 				return Result{}, err
 			}
 		}
 		if k != "db" {
 			continue
 		}
-		var o any
-		if err := json.Unmarshal(rawOpt, &o); err != nil {
-			return Result{}, ErrClient("Failed to parse global optional argument `db`: %v.", err)
+		if bad, ok := o.(BadJSON); ok {
+			return Result{}, ErrClient("Failed to parse global optional argument `db`: %v.", bad.Err)
 		}
 		ot, err := parseTerm(o, 0)
 		if err != nil {
@@ -186,10 +181,9 @@ func writableResult(d any) error {
 
 // parseQueueSize reads the changefeed_queue_size global optional argument,
 // which bounds every feed the query opens unless changes sets its own.
-func parseQueueSize(raw json.RawMessage) (int, error) {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return 0, ErrClient("Failed to parse global optional argument `changefeed_queue_size`: %v.", err)
+func parseQueueSize(v any) (int, error) {
+	if bad, ok := v.(BadJSON); ok {
+		return 0, ErrClient("Failed to parse global optional argument `changefeed_queue_size`: %v.", bad.Err)
 	}
 	n, ok := v.(float64)
 	if !ok {

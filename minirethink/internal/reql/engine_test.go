@@ -3,10 +3,12 @@ package reql
 import (
 	"cmp"
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 	"testing"
 
+	"github.com/leaderboardhq/leaderboard/minirethink/internal/jsonany"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
@@ -15,7 +17,21 @@ import (
 // run evaluates a query given as JSON against m, for engine-level tests.
 func run(t *testing.T, m *Memory, query string) (Result, error) {
 	t.Helper()
-	return m.Run(context.Background(), Query{Term: json.RawMessage(query)})
+	return m.Run(context.Background(), Query{Term: decoded(query)})
+}
+
+// decoded is a term or global optional argument given as JSON decoded as
+// the wire decodes it for the engine.
+func decoded(s string) any {
+	v, err := jsonany.Decode([]byte(s))
+	var syntax *jsonany.SyntaxError
+	if errors.As(err, &syntax) {
+		panic(fmt.Sprintf("%s: %v", s, err))
+	}
+	if err != nil {
+		return BadJSON{Err: err}
+	}
+	return v
 }
 
 func TestCoreTerms(t *testing.T) {

@@ -2,7 +2,6 @@ package reql
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -200,8 +199,8 @@ func TestFeedOverflow(t *testing.T) {
 func TestFeedGlobalQueueSize(t *testing.T) {
 	m, _ := writeTestEngine(t, obj("id", "a", "score", 0.0))
 	res, err := m.Run(t.Context(), Query{
-		Term:       json.RawMessage(`[152,[` + playersTable + `]]`),
-		GlobalOpts: map[string]json.RawMessage{"changefeed_queue_size": json.RawMessage(`1`)},
+		Term:       decoded(`[152,[` + playersTable + `]]`),
+		GlobalOpts: map[string]any{"changefeed_queue_size": 1.0},
 	})
 	require.NoError(t, err)
 	t.Cleanup(res.Feed.Close)
@@ -307,7 +306,7 @@ func TestTableFeedSeesEveryWriteInCommitOrder(t *testing.T) {
 				// Each write reads the score and writes score+1 under the
 				// lock; its value says where it is in the commit order.
 				d := (w + i) % docs
-				res, err := m.Run(context.Background(), Query{Term: json.RawMessage(
+				res, err := m.Run(context.Background(), Query{Term: decoded(
 					fmt.Sprintf(`[53,[[16,[`+playersTable+`,%d]],[69,[[2,[1]],{"score":[24,[[31,[[10,[1]],"score"]],1]]}]]]]`, d))})
 				if !assert.NoError(t, err) {
 					return

@@ -85,11 +85,8 @@ type commitWait struct {
 // soft).
 func (m *Memory) Run(ctx context.Context, q Query) (Result, error) {
 	var w commitWait
-	if raw, ok := q.GlobalOpts["durability"]; ok && m.persist != nil {
-		var d string
-		if json.Unmarshal(raw, &d) == nil {
-			w.queryDurability = d
-		}
+	if d, ok := q.GlobalOpts["durability"].(string); ok && m.persist != nil {
+		w.queryDurability = d
 	}
 	res, err := m.run(ctx, q, &w)
 	if w.logged && w.hard {

@@ -21,7 +21,7 @@ import (
 
 func mustRunTerm(tb testing.TB, m *Memory, term string) {
 	tb.Helper()
-	if _, err := m.Run(context.Background(), Query{Term: json.RawMessage(term)}); err != nil {
+	if _, err := m.Run(context.Background(), Query{Term: decoded(term)}); err != nil {
 		tb.Fatalf("%s: %v", term, err)
 	}
 }
@@ -80,14 +80,15 @@ func BenchmarkDurableScoreAdd(b *testing.B) {
 			}
 			playersSchema(b, m, durability)
 			insertPlayers(b, m, 1, 1, 1)
-			q := Query{Term: json.RawMessage(`[53,[[16,[[15,[[14,["test"]],"players"]],"00000000-0000-4000-8000-000000000000"]],` +
-				`[69,[[2,[1]],{"score":[24,[[31,[[10,[1]],"score"]],1]]}]]]]`)}
+			term := `[53,[[16,[[15,[[14,["test"]],"players"]],"00000000-0000-4000-8000-000000000000"]],` +
+				`[69,[[2,[1]],{"score":[24,[[31,[[10,[1]],"score"]],1]]}]]]]`
 			b.SetParallelism(8) // 16 writers on 2 cores
 			var n atomic.Int64
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := m.Run(context.Background(), q); err != nil {
+					// Decoded each time, as a query from the wire is.
+					if _, err := m.Run(context.Background(), Query{Term: decoded(term)}); err != nil {
 						b.Error(err)
 						return
 					}

@@ -2,7 +2,6 @@ package reql
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 )
@@ -36,9 +35,9 @@ func TestDurabilityDecidesWhoWaits(t *testing.T) {
 			if err := m.persist.store.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			q := Query{Term: json.RawMessage(tc.term)}
+			q := Query{Term: decoded(tc.term)}
 			if tc.globalSoft {
-				q.GlobalOpts = map[string]json.RawMessage{"durability": json.RawMessage(`"soft"`)}
+				q.GlobalOpts = map[string]any{"durability": "soft"}
 			}
 			if _, err := m.Run(context.Background(), q); err != nil {
 				t.Fatal(err)

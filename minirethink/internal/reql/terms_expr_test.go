@@ -1,7 +1,6 @@
 package reql
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -507,8 +506,7 @@ func TestNumbersInMessages(t *testing.T) {
 			errType: nonExistErr, errMsg: "No attribute `c` in object:\n{\n\t\"a\":\t1e21,\n\t\"b\":\t1.5e-7\n}",
 		},
 	})
-	_, err := m.Run(t.Context(), Query{Term: json.RawMessage(`1`),
-		GlobalOpts: map[string]json.RawMessage{"changefeed_queue_size": json.RawMessage(`1e300`)}})
+	_, err := m.Run(t.Context(), Query{Term: 1.0, GlobalOpts: map[string]any{"changefeed_queue_size": 1e300}})
 	var rerr *Error
 	require.ErrorAs(t, err, &rerr)
 	assert.Equal(t, "Number not an integer (>2^53): 1.0000000000000000525e+300", rerr.Msg)

@@ -116,7 +116,7 @@ func FuzzISO8601(f *testing.F) {
 func isoString(t *testing.T, rt reqlTime) string {
 	t.Helper()
 	m := New()
-	res, err := m.Run(t.Context(), Query{Term: []byte(fmt.Sprintf(`[100,[[104,[[101,[%v]],%q]]]]`, rt.epoch, rt.tz))})
+	res, err := m.Run(t.Context(), Query{Term: decoded(fmt.Sprintf(`[100,[[104,[[101,[%v]],%q]]]]`, rt.epoch, rt.tz))})
 	if err != nil {
 		t.Fatalf("to_iso8601: %v", err)
 	}

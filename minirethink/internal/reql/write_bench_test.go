@@ -2,7 +2,6 @@ package reql
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -15,10 +14,10 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 2s ./minirethink/internal/reql/
 
-// incrementScore is update({score: r.row('score').add(1)}) on get(id).
-func incrementScore(id int) Query {
-	return Query{Term: json.RawMessage(fmt.Sprintf(
-		`[53,[[16,[[15,["players"]],%d]],[69,[[2,[1]],{"score":[24,[[31,[[10,[1]],"score"]],1]]}]]]]`, id))}
+// incrementScore is update({score: r.row('score').add(1)}) on get(id), as
+// JSON.
+func incrementScore(id int) string {
+	return fmt.Sprintf(`[53,[[16,[[15,["players"]],%d]],[69,[[2,[1]],{"score":[24,[[31,[[10,[1]],"score"]],1]]}]]]]`, id)
 }
 
 func benchEngine(b *testing.B, docs int) *Memory {
@@ -34,8 +33,10 @@ func benchEngine(b *testing.B, docs int) *Memory {
 	return m
 }
 
-func mustRunBench(b *testing.B, m *Memory, q Query) {
-	if _, err := m.Run(context.Background(), q); err != nil {
+// mustRunBench runs the query term, decoded each time as a query from the
+// wire is.
+func mustRunBench(b *testing.B, m *Memory, term string) {
+	if _, err := m.Run(context.Background(), Query{Term: decoded(term)}); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -57,7 +58,7 @@ func BenchmarkUpdateParallel(b *testing.B) {
 	for _, docs := range []int{1, 1000} {
 		b.Run(fmt.Sprintf("docs=%d", docs), func(b *testing.B) {
 			m := benchEngine(b, docs)
-			queries := make([]Query, docs)
+			queries := make([]string, docs)
 			for i := range queries {
 				queries[i] = incrementScore(i)
 			}
@@ -80,7 +81,7 @@ func BenchmarkUpdateWithFeeds(b *testing.B) {
 		b.Run(fmt.Sprintf("table-feeds=%d", feeds), func(b *testing.B) {
 			m := benchEngine(b, 1)
 			for range feeds {
-				res, err := m.Run(context.Background(), Query{Term: json.RawMessage(`[152,[[15,["players"]]],{"squash":true}]`)})
+				res, err := m.Run(context.Background(), Query{Term: decoded(`[152,[[15,["players"]]],{"squash":true}]`)})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -99,7 +100,7 @@ func BenchmarkUpdateWithFeeds(b *testing.B) {
 // of a feed's Next in another goroutine (which waits for it), median.
 func BenchmarkFeedDelivery(b *testing.B) {
 	m := benchEngine(b, 1)
-	res, err := m.Run(context.Background(), Query{Term: json.RawMessage(`[152,[[16,[[15,["players"]],0]]]]`)})
+	res, err := m.Run(context.Background(), Query{Term: decoded(`[152,[[16,[[15,["players"]],0]]]]`)})
 	if err != nil {
 		b.Fatal(err)
 	}

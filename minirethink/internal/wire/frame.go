@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/rethinkdb/rethinkdb-go.v6/ql2"
 
+	"github.com/leaderboardhq/leaderboard/minirethink/internal/jsonany"
 	"github.com/leaderboardhq/leaderboard/minirethink/internal/reql"
 )
 
@@ -94,8 +95,8 @@ func readPayload(r io.Reader, token int64, size uint32, max int) (frame, error) 
 // query is a decoded frame payload: [type, term?, globalopts?].
 type query struct {
 	typ     ql2.Query_QueryType
-	term    json.RawMessage
-	opts    map[string]json.RawMessage
+	term    any // see reql.Query
+	opts    map[string]any
 	noreply bool
 }
 
@@ -107,22 +108,70 @@ const unparseableQuery = "Client is buggy (failed to deserialize query)."
 // RethinkDB words them (term_storage.cc, json.cc); the connection survives
 // them because the frame boundary is intact.
 func parseQuery(payload []byte) (query, *reql.Error) {
-	if !json.Valid(payload) {
-		return query{}, reql.ErrClient("%s", unparseableQuery)
+	v, err := jsonany.Decode(payload)
+	if err != nil {
+		var syntax *jsonany.SyntaxError
+		if errors.As(err, &syntax) {
+			return query{}, reql.ErrClient("%s", unparseableQuery)
+		}
+		return parseQueryParts(payload)
 	}
-	if t := jsonType(payload); t != "ARRAY" {
+	parts, ok := v.([]any)
+	if !ok {
+		return query{}, parseError("Expected a query to be an array, but found %s.", jsonType(v))
+	}
+	return queryOf(parts)
+}
+
+// parseQueryParts decodes a well-formed payload that holds a number beyond
+// float64's range. Such a number is an error only in the part of the query
+// that holds it, and the part decides who reports it and how (the query
+// type: the wire; the term or an optional argument: the engine, if ever),
+// so the parts are decoded one by one, the failed ones kept as badParts.
+// Only a hostile or broken client sends such a query.
+func parseQueryParts(payload []byte) (query, *reql.Error) {
+	if t := rawType(payload); t != "ARRAY" {
 		return query{}, parseError("Expected a query to be an array, but found %s.", t)
 	}
-	var parts []json.RawMessage
-	if err := json.Unmarshal(payload, &parts); err != nil {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(payload, &raw); err != nil {
 		return query{}, reql.ErrClient("%s", unparseableQuery)
 	}
+	parts := make([]any, len(raw))
+	for i, r := range raw {
+		parts[i] = decodePart(r)
+	}
+	return queryOf(parts)
+}
+
+// badPart is a part of a query whose JSON is well-formed but does not
+// decode (see parseQueryParts).
+type badPart struct {
+	raw json.RawMessage
+	err error
+}
+
+func decodePart(raw json.RawMessage) any {
+	v, err := jsonany.Decode(raw)
+	if err != nil {
+		return badPart{raw: raw, err: err}
+	}
+	return v
+}
+
+// queryOf makes a query of the decoded elements of its payload.
+func queryOf(parts []any) (query, *reql.Error) {
 	if len(parts) == 0 || len(parts) > 3 {
 		return query{}, parseError("Expected 1 to 3 elements in the top-level query, but found %d.", len(parts))
 	}
 	var num float64
-	if err := json.Unmarshal(parts[0], &num); err != nil {
-		return query{}, parseError("Expected a query type as a number, but found %s.", jsonType(parts[0]))
+	switch x := parts[0].(type) {
+	case float64:
+		num = x
+	case nil:
+		// Type 0, as encoding/json leaves a number it decodes null into.
+	default:
+		return query{}, parseError("Expected a query type as a number, but found %s.", jsonType(x))
 	}
 	typ := ql2.Query_QueryType(int32(num))
 	if num != math.Trunc(num) || float64(typ) != num || typ < ql2.Query_START || typ > ql2.Query_SERVER_INFO {
@@ -130,29 +179,45 @@ func parseQuery(payload []byte) (query, *reql.Error) {
 	}
 	q := query{typ: typ}
 	optsAt := 2
+	hasTerm := false
 	if len(parts) >= 2 {
 		if typ == ql2.Query_START {
-			q.term = parts[1]
+			q.term, hasTerm = parts[1], true
+			if bad, ok := q.term.(badPart); ok {
+				q.term = reql.BadJSON{Err: bad.err}
+			}
 		} else if jsonType(parts[1]) == "OBJECT" {
 			// The Go driver sends STOP as [3,{"noreply":true}] and NOREPLY_WAIT
 			// as [4,{"db":...}]: options in second place when there is no term.
 			optsAt = 1
 		}
 	}
-	if typ == ql2.Query_START && q.term == nil {
+	if typ == ql2.Query_START && !hasTerm {
 		// Real RethinkDB has no message for this (it asserts); ours says what is wrong.
 		return query{}, parseError("Expected a term in the top-level START query.")
 	}
 	if len(parts) > optsAt {
-		if jsonType(parts[optsAt]) != "OBJECT" {
-			return query{}, parseError("Expected global optargs as an object, but found %s.", jsonType(parts[optsAt]))
+		if t := jsonType(parts[optsAt]); t != "OBJECT" {
+			return query{}, parseError("Expected global optargs as an object, but found %s.", t)
 		}
-		if err := json.Unmarshal(parts[optsAt], &q.opts); err != nil {
-			return query{}, reql.ErrClient("%s", unparseableQuery)
+		switch x := parts[optsAt].(type) {
+		case map[string]any:
+			q.opts = x
+		case badPart:
+			var raw map[string]json.RawMessage
+			if err := json.Unmarshal(x.raw, &raw); err != nil {
+				return query{}, reql.ErrClient("%s", unparseableQuery)
+			}
+			q.opts = make(map[string]any, len(raw))
+			for k, r := range raw {
+				v := decodePart(r)
+				if bad, ok := v.(badPart); ok {
+					v = reql.BadJSON{Err: bad.err}
+				}
+				q.opts[k] = v
+			}
 		}
-		if v, ok := q.opts["noreply"]; ok {
-			q.noreply = bytes.Equal(bytes.TrimSpace(v), []byte("true"))
-		}
+		q.noreply = q.opts["noreply"] == true
 	}
 	return q, nil
 }
@@ -161,8 +226,29 @@ func parseError(format string, args ...any) *reql.Error {
 	return reql.ErrClient("Server could not parse query: "+format, args...)
 }
 
-// jsonType names a JSON value's type the way RethinkDB's rapidjson_typestr does.
-func jsonType(v []byte) string {
+// jsonType names a decoded JSON value's type the way RethinkDB's
+// rapidjson_typestr does.
+func jsonType(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		return "OBJECT"
+	case []any:
+		return "ARRAY"
+	case string:
+		return "STRING"
+	case bool:
+		return "BOOL"
+	case nil:
+		return "NULL"
+	case badPart:
+		return rawType(x.raw)
+	default:
+		return "NUMBER"
+	}
+}
+
+// rawType is jsonType of a value still in JSON.
+func rawType(v []byte) string {
 	v = bytes.TrimLeft(v, " \t\r\n")
 	if len(v) == 0 {
 		return "NULL"

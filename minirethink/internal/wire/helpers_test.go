@@ -43,11 +43,9 @@ func newStubEngine() *stubEngine {
 }
 
 func (e *stubEngine) Run(ctx context.Context, q reql.Query) (reql.Result, error) {
-	var name string
-	if json.Unmarshal(q.Term, &name) != nil {
-		var v any
-		_ = json.Unmarshal(q.Term, &v)
-		return reql.Result{Kind: reql.Atom, Atom: v}, nil
+	name, ok := q.Term.(string)
+	if !ok {
+		return reql.Result{Kind: reql.Atom, Atom: q.Term}, nil
 	}
 	switch {
 	case name == "feed":
