@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/event"
@@ -110,16 +111,24 @@ func New(cfg Config) *Hub {
 
 // Conn is one client connection of one user.
 type Conn struct {
-	hub     *Hub
-	user    string
-	token   string
-	out     chan *Message
-	space   chan struct{} // signalled when the transport takes a message
-	wake    chan struct{} // signalled when a subscription needs catching up
-	done    chan struct{}
+	hub   *Hub
+	user  string
+	token string
+	out   chan *Message
+	space chan struct{} // signalled when the transport takes a message
+	done  chan struct{}
+	// ctx ends with the connection: history reads stop.
+	ctx     context.Context
+	cancel  context.CancelFunc
 	expiry  *time.Timer
 	errOnce sync.Once
 	err     error
+	// catching is catchIdle, or a catch-up goroutine runs (catchRunning), or
+	// runs and must look again (catchAgain): a connection holds a goroutine
+	// only while it reads history.
+	catching atomic.Int32
+	// notify is the transport's hook (Notify), if it set one.
+	notify atomic.Pointer[func()]
 
 	// Guarded by hub.mu.
 	subs map[string]*sub
@@ -146,10 +155,12 @@ func (h *Hub) Connect(user, tokenHash string, expires time.Time) (*Conn, error) 
 		hub: h, user: user, token: tokenHash,
 		out:   make(chan *Message, h.cfg.Buffer),
 		space: make(chan struct{}, 1),
-		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		subs:  map[string]*sub{},
 	}
+	// A context of its own, not derived from a caller's: no goroutine waits
+	// on a parent for it.
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -161,7 +172,6 @@ func (h *Hub) Connect(user, tokenHash string, expires time.Time) (*Conn, error) 
 	// Armed once assigned, so Close never races with the assignment.
 	c.expiry = time.AfterFunc(time.Hour, func() { c.Close(ErrExpired) })
 	c.expiry.Reset(time.Until(expires))
-	go c.catchUpLoop()
 	return c, nil
 }
 
@@ -211,7 +221,26 @@ func (c *Conn) Close(reason error) {
 		c.expiry.Stop()
 		c.err = reason
 		close(c.done)
+		c.cancel()
+		c.notifyTransport()
 	})
+}
+
+// Notify makes the connection call f after every message it queues and
+// once when it ends (Done), for a transport that writes from shared
+// goroutines instead of one waiting in Next: f says "take what is in Out,
+// or see why it ended". f may run under the hub's lock, so it must only
+// signal, never wait or call back into the hub. It is also called once at
+// once, for what was queued before.
+func (c *Conn) Notify(f func()) {
+	c.notify.Store(&f)
+	f()
+}
+
+func (c *Conn) notifyTransport() {
+	if f := c.notify.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // Next returns the next message to send, waiting for one; an error when the
@@ -264,6 +293,7 @@ func (c *Conn) Send(m *Message) bool {
 	}
 	select {
 	case c.out <- m:
+		c.notifyTransport()
 		return true
 	case <-c.done:
 		return false
@@ -275,6 +305,7 @@ func (c *Conn) Send(m *Message) bool {
 func (c *Conn) offer(m *Message) {
 	select {
 	case c.out <- m:
+		c.notifyTransport()
 	default:
 		// Close takes hub.mu: end the connection from outside the lock.
 		go c.Close(ErrSlow)
@@ -352,13 +383,6 @@ func (h *Hub) unsubscribeLocked(s *sub) {
 		if len(ch.subs) == 0 {
 			delete(h.channels, s.channel)
 		}
-	}
-}
-
-func (c *Conn) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
 	}
 }
 
