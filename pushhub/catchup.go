@@ -75,7 +75,7 @@ func (c *Conn) catchingSubs() []*sub {
 	defer c.hub.mu.Unlock()
 	var out []*sub
 	for _, s := range c.subs {
-		if s.catching {
+		if s.catching && s.ready {
 			out = append(out, s)
 		}
 	}

@@ -144,6 +144,9 @@ type sub struct {
 	last uint64
 	// catching: history is being read; live events are left to it.
 	catching bool
+	// ready: Subscribe has queued the reply; the catch-up goroutine may
+	// start the subscription (it leaves one that is not ready alone).
+	ready bool
 }
 
 // Connect registers a connection of user (an id) authenticated by the
@@ -351,6 +354,9 @@ func (c *Conn) Subscribe(ctx context.Context, name string, mode Mode, since *uin
 	if !c.Send(&Message{Type: TypeSubscribed, Channel: name}) {
 		return c.err
 	}
+	h.mu.Lock()
+	s.ready = true
+	h.mu.Unlock()
 	c.poke()
 	return nil
 }
