@@ -29,6 +29,11 @@ type Config struct {
 	// ReadTimeout bounds reading a frame once its first byte has come: a
 	// client that stalls mid-frame is closed with 1008. Default 10s.
 	ReadTimeout time.Duration
+	// SendBuffer, if positive, is the kernel send buffer (SO_SNDBUF, in
+	// bytes) of each connection: left alone, Linux autotunes it up to
+	// megabytes, and a client that stops reading is noticed (its write
+	// blocks, its queue overflows) only once all of that has filled.
+	SendBuffer int
 	// NoPark gives every connection goroutines of its own, as on systems
 	// without epoll and for TLS: the same behaviour, for comparison and
 	// tests.
@@ -122,6 +127,9 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request) (*Conn, error) 
 			_ = conn.Close()
 		}
 		return nil, fmt.Errorf("wspark: handshake: %w", err)
+	}
+	if sb, ok := conn.(interface{ SetWriteBuffer(int) error }); ok && s.cfg.SendBuffer > 0 {
+		_ = sb.SetWriteBuffer(s.cfg.SendBuffer)
 	}
 	c := &Conn{s: s, conn: conn, limit: DefaultReadLimit, heard: time.Now()}
 	// What the client sent right after its request is already in net/http's
