@@ -40,12 +40,23 @@ func (c *Conn) poke() {
 // one at a time, until none is left; then the goroutine ends, so an idle
 // connection holds none.
 func (c *Conn) catchUpAll() {
+	// A context for this run only (a connection keeps none while idle),
+	// cancelled by Close.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.stopCatchUp.Store(&cancel)
+	defer c.stopCatchUp.Store(nil)
+	select {
+	case <-c.done: // closed before Close could see the run
+		cancel()
+	default:
+	}
 	for {
 		c.catching.Store(catchRunning)
 		retry := false
 		for _, s := range c.catchingSubs() {
-			if err := c.catchUp(c.ctx, s); err != nil {
-				if c.Err() != nil || c.ctx.Err() != nil {
+			if err := c.catchUp(ctx, s); err != nil {
+				if c.Err() != nil || ctx.Err() != nil {
 					c.catching.Store(catchIdle)
 					return
 				}

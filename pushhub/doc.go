@@ -19,5 +19,6 @@
 // History reads happen on a goroutine of the connection's own, started
 // when a subscription has history to read and ended when none has, never
 // under the hub's lock: an idle connection holds no goroutine. A transport
-// either waits in Next, or sets Notify and takes from Out when told.
+// either waits in Next (or selects on Ready and Takes), or sets Notify and
+// Drains the queue when told.
 package pushhub

@@ -185,7 +185,7 @@ func TestSlowConnectionIsDropped(t *testing.T) {
 	require.NoError(t, c.Subscribe(context.Background(), "news", pushhub.Log, nil))
 	require.Eventually(t, func() bool {
 		// Started: a published event goes to the queue.
-		return len(c.Out()) > 0
+		return c.Queued() > 0
 	}, time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond)
 	for range 10 {
@@ -245,11 +245,13 @@ func TestNotifyAndNoGoroutineWhileIdle(t *testing.T) {
 		require.NoError(t, cs[i].Subscribe(context.Background(), "news", pushhub.Log, &since))
 	}
 	for _, c := range cs {
-		assert.Equal(t, pushhub.TypeSubscribed, (<-c.Out()).Type)
-		c.Took()
-		for want := uint64(1); want <= 3; want++ {
-			assert.Equal(t, want, (<-c.Out()).Seq)
-		}
+		assert.Equal(t, pushhub.TypeSubscribed, next(t, c).Type)
+		var got []uint64
+		require.Eventually(t, func() bool {
+			c.Drain(func(m *pushhub.Message) { got = append(got, m.Seq) })
+			return len(got) == 3
+		}, 2*time.Second, time.Millisecond)
+		assert.Equal(t, upTo(3), got)
 	}
 	// Once at Notify, then once a message (told just after it is queued).
 	assert.Eventually(t, func() bool { return notified.Load() == conns*(1+1+3) }, 2*time.Second, 5*time.Millisecond)

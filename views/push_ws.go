@@ -124,15 +124,8 @@ func (sc *socketClient) Outbox(dst [][]byte) [][]byte {
 	if sc.conn == nil || errors.Is(sc.conn.Err(), pushhub.ErrSlow) {
 		return dst
 	}
-	for {
-		select {
-		case m := <-sc.conn.Out():
-			sc.conn.Took()
-			dst = append(dst, m.Frame(wspark.TextFrame))
-		default:
-			return dst
-		}
-	}
+	sc.conn.Drain(func(m *pushhub.Message) { dst = append(dst, m.Frame(wspark.TextFrame)) })
+	return dst
 }
 
 // Message handles one message of the client's, on the goroutine reading its
