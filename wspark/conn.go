@@ -57,9 +57,6 @@ type Conn struct {
 	conn  net.Conn
 	h     Handler
 	limit int64
-	// ctx is the handler's; cancel ends it with the connection.
-	ctx    context.Context
-	cancel context.CancelFunc
 	// own, for a connection that is not parked, wakes its own writer.
 	own chan struct{}
 
@@ -73,6 +70,9 @@ type Conn struct {
 
 	mu    sync.Mutex
 	watch *sockpoll.Watch // parked: readability comes from the poller
+	// stopRead cancels the context of the messages being handled, when
+	// the connection ends; nil while nothing is read.
+	stopRead context.CancelFunc
 	// wake: the handler's Outbox has frames for the writers.
 	wake bool
 	// ctrl are control frames to send (pongs, a ping).
@@ -113,7 +113,6 @@ func (c *Conn) RemoteAddr() net.Addr { return c.conn.RemoteAddr() }
 // be called once for every Conn from Upgrade.
 func (c *Conn) Serve(h Handler) {
 	s := c.s
-	c.ctx, c.cancel = context.WithCancel(context.Background())
 	s.startOnce()
 	c.mu.Lock()
 	c.h = h
@@ -394,10 +393,11 @@ func (c *Conn) end(cause error) {
 	if c.own != nil {
 		close(c.own)
 	}
+	stopRead := c.stopRead
 	c.mu.Unlock()
 	_ = c.conn.Close()
-	if c.cancel != nil {
-		c.cancel()
+	if stopRead != nil {
+		stopRead()
 	}
 	if c.h != nil {
 		c.h.Closed(cause)
@@ -413,10 +413,13 @@ func (c *Conn) readable() { go c.readParked() }
 func (c *Conn) readParked() {
 	// Also orders this goroutine after the one that rearmed the socket
 	// (under c.mu): the read side's fields pass from one to the next.
-	if c.ended() {
+	ctx, done := c.reading()
+	if ctx == nil {
 		return
 	}
-	if err := c.readFrames(true); err != nil {
+	err := c.readFrames(ctx, true)
+	done()
+	if err != nil {
 		c.readFailed(err)
 		if errors.Is(err, errPeerClosed) {
 			return // nothing more is read; the socket closes after the answer
@@ -445,8 +448,13 @@ func (c *Conn) rearm() {
 
 // readLoop is the reading goroutine of a connection that is not parked.
 func (c *Conn) readLoop() {
+	ctx, done := c.reading()
+	if ctx == nil {
+		return
+	}
+	defer done()
 	for {
-		err := c.readFrames(false)
+		err := c.readFrames(ctx, false)
 		c.readFailed(err)
 		if errors.Is(err, errPeerClosed) || c.ended() {
 			return
@@ -460,6 +468,25 @@ func (c *Conn) readLoop() {
 func (c *Conn) writeLoop() {
 	for range c.own {
 		c.flush(c.s.cfg.WriteTimeout)
+	}
+}
+
+// reading starts a reading goroutine's turn: the context of the messages
+// it handles (a parked connection keeps none while idle) and the function
+// that ends it; a nil context if the connection has ended.
+func (c *Conn) reading() (context.Context, func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished {
+		return nil, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopRead = cancel
+	return ctx, func() {
+		c.mu.Lock()
+		c.stopRead = nil
+		c.mu.Unlock()
+		cancel()
 	}
 }
 

@@ -2,6 +2,7 @@ package wspark
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,7 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) 
 // once the socket has no more bytes at a frame boundary; otherwise it
 // reads until an error. Once the connection is closing, frames are read
 // only to see the client's close frame.
-func (c *Conn) readFrames(parked bool) error {
+func (c *Conn) readFrames(ctx context.Context, parked bool) error {
 	if c.drain {
 		return c.discard(parked)
 	}
@@ -56,7 +57,7 @@ func (c *Conn) readFrames(parked bool) error {
 		if err != nil {
 			return c.readError(err)
 		}
-		if err := c.handleFrame(br, h); err != nil {
+		if err := c.handleFrame(ctx, br, h); err != nil {
 			return err
 		}
 	}
@@ -100,7 +101,7 @@ func (c *Conn) readError(err error) error {
 }
 
 // handleFrame reads the payload of the frame h heads and handles it.
-func (c *Conn) handleFrame(br *bufio.Reader, h ws.Header) error {
+func (c *Conn) handleFrame(ctx context.Context, br *bufio.Reader, h ws.Header) error {
 	state := ws.StateServerSide
 	if c.msgOp != 0 {
 		state = state.Set(ws.StateFragmented)
@@ -160,7 +161,7 @@ func (c *Conn) handleFrame(br *bufio.Reader, h ws.Header) error {
 	if typ == Text && !utf8.Valid(data) {
 		return &closeError{StatusInvalidPayload, "text message is not valid UTF-8", true}
 	}
-	c.h.Message(c.ctx, typ, data)
+	c.h.Message(ctx, typ, data)
 	return nil
 }
 
