@@ -194,8 +194,11 @@ func (c *Conn) scheduleLocked() {
 		}
 		return
 	}
-	c.s.writers.schedule(c)
+	c.s.writers.Schedule(c)
 }
+
+// Flush is the shared writers' call: write what is queued.
+func (c *Conn) Flush() { c.flush(fastWrite) }
 
 // keepAlive pings a connection the server has heard nothing from for
 // KeepAlive, and reports one that did not answer within KeepAlive.

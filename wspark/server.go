@@ -15,6 +15,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/leaderboardhq/leaderboard/sockpoll"
+	"github.com/leaderboardhq/leaderboard/writepool"
 )
 
 // Config tunes a Server. Zero values mean the defaults.
@@ -82,7 +83,7 @@ type Server struct {
 
 	start   sync.Once
 	poller  *sockpoll.Poller // nil: connections keep goroutines of their own
-	writers writers
+	writers *writepool.Pool
 	stop    sync.Once
 }
 
@@ -173,7 +174,11 @@ func (s *Server) Close() {
 	}
 	s.live.Wait()
 	s.stop.Do(func() {
-		s.writers.stop()
+		// Orders this after the Serve that started them (if any did).
+		s.start.Do(func() {})
+		if s.writers != nil {
+			s.writers.Stop()
+		}
 		if s.poller != nil {
 			_ = s.poller.Close()
 		}
@@ -200,7 +205,7 @@ func (s *Server) startOnce() {
 				s.poller = p
 			}
 		}
-		s.writers.start(max(2, runtime.GOMAXPROCS(0)), s.sweep, min(sweepEvery, s.cfg.KeepAlive))
+		s.writers = writepool.Start(max(2, runtime.GOMAXPROCS(0)), min(sweepEvery, s.cfg.KeepAlive), s.sweep)
 	})
 }
 
@@ -222,76 +227,6 @@ func (s *Server) sweep(now time.Time) {
 	s.mu.Unlock()
 	for _, c := range conns {
 		c.keepAlive(now)
-	}
-}
-
-// writers are the shared writers and the sweeper.
-type writers struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []*Conn
-	stopped bool
-	tick    chan struct{} // closed to end the sweeper
-	done    sync.WaitGroup
-}
-
-func (w *writers) start(n int, sweep func(time.Time), every time.Duration) {
-	w.cond = sync.NewCond(&w.mu)
-	w.tick = make(chan struct{})
-	for range n {
-		w.done.Go(w.loop)
-	}
-	w.done.Go(func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case now := <-t.C:
-				sweep(now)
-			case <-w.tick:
-				return
-			}
-		}
-	})
-}
-
-func (w *writers) stop() {
-	if w.cond == nil {
-		return
-	}
-	w.mu.Lock()
-	w.stopped = true
-	close(w.tick)
-	w.cond.Broadcast()
-	w.mu.Unlock()
-	w.done.Wait()
-}
-
-func (w *writers) schedule(c *Conn) {
-	w.mu.Lock()
-	w.queue = append(w.queue, c)
-	w.cond.Signal()
-	w.mu.Unlock()
-}
-
-func (w *writers) loop() {
-	for {
-		w.mu.Lock()
-		for len(w.queue) == 0 && !w.stopped {
-			w.cond.Wait()
-		}
-		if len(w.queue) == 0 {
-			w.mu.Unlock()
-			return
-		}
-		c := w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
-		if len(w.queue) == 0 {
-			w.queue = nil // let a burst's backing array go
-		}
-		w.mu.Unlock()
-		c.flush(fastWrite)
 	}
 }
 
