@@ -53,8 +53,10 @@ var errWouldBlock = errors.New("wspark: no bytes waiting")
 
 // Conn is one WebSocket connection, from Upgrade.
 type Conn struct {
-	s     *Server
-	conn  net.Conn
+	s    *Server
+	conn net.Conn
+	// raw is a parked connection's descriptor, set by Serve.
+	raw   syscall.RawConn
 	h     Handler
 	limit int64
 	// own, for a connection that is not parked, wakes its own writer.
@@ -121,12 +123,12 @@ func (c *Conn) Serve(h Handler) {
 		if len(c.early) > 0 {
 			// Bytes came with the handshake, and the poller will not say
 			// so: read them now; the socket is watched after.
-			parked = true
+			c.raw, parked = raw, true
 			go c.readParked()
 		} else if w, err := s.poller.Add(raw, c.readable); err == nil {
 			// Under c.mu, so that the first reading goroutine, which may
 			// start at once, finds the watch to rearm.
-			c.watch, parked = w, true
+			c.raw, c.watch, parked = raw, w, true
 		}
 	}
 	if !parked {
@@ -439,7 +441,7 @@ func (c *Conn) rearm() {
 	}
 	var err error
 	if c.watch == nil {
-		c.watch, err = c.s.poller.Add(rawConn(c.conn), c.readable)
+		c.watch, err = c.s.poller.Add(c.raw, c.readable)
 	} else {
 		err = c.watch.Rearm()
 	}
@@ -546,17 +548,13 @@ func (in *input) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	if in.parked && !in.inFrame {
-		return readNow(c.conn, p)
+		return readNow(c.raw, p)
 	}
 	return c.conn.Read(p)
 }
 
 // readNow reads what the socket has, without waiting.
-func readNow(conn net.Conn, p []byte) (int, error) {
-	raw := rawConn(conn)
-	if raw == nil {
-		return 0, errors.New("wspark: a parked connection without a descriptor")
-	}
+func readNow(raw syscall.RawConn, p []byte) (int, error) {
 	var n int
 	var rerr error
 	err := raw.Read(func(fd uintptr) bool {

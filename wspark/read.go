@@ -73,7 +73,7 @@ func (c *Conn) discard(parked bool) error {
 	for {
 		var err error
 		if parked {
-			_, err = readNow(c.conn, buf[:])
+			_, err = readNow(c.raw, buf[:])
 		} else {
 			_, err = c.conn.Read(buf[:])
 		}
