@@ -128,6 +128,7 @@ type Conn struct {
 	expiry      *time.Timer
 	errOnce     sync.Once
 	err         error
+	ended       atomic.Bool // set with err, before done is closed
 	// catching is catchIdle, or a catch-up goroutine runs (catchRunning), or
 	// runs and must look again (catchAgain): a connection holds a goroutine
 	// only while it reads history.
@@ -203,13 +204,15 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Err is why the connection ended (nil while it is open).
 func (c *Conn) Err() error {
-	select {
-	case <-c.done:
+	if c.ended.Load() {
 		return c.err
-	default:
-		return nil
 	}
+	return nil
 }
+
+// Ended reports whether the connection has ended (Done is closed): for a
+// transport that checks at every message, cheaper than a select on Done.
+func (c *Conn) Ended() bool { return c.ended.Load() }
 
 // Close ends the connection with reason (nil: the client went away). Only
 // the first reason counts.
@@ -225,6 +228,7 @@ func (c *Conn) Close(reason error) {
 		h.mu.Unlock()
 		c.expiry.Stop()
 		c.err = reason
+		c.ended.Store(true)
 		close(c.done)
 		if stop := c.stopCatchUp.Load(); stop != nil {
 			(*stop)()

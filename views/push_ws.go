@@ -98,9 +98,7 @@ type socketClient struct {
 
 // notify is the pushhub connection's hook: messages to write, or its end.
 func (sc *socketClient) notify() {
-	select {
-	case <-sc.conn.Done():
-	default:
+	if !sc.conn.Ended() {
 		sc.ws.Wake()
 		return
 	}
