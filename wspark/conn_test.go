@@ -94,6 +94,19 @@ func TestFraming(t *testing.T) {
 	}
 }
 
+// A client's offer of permessage-deflate (or any extension) is declined:
+// the answer names none, and a compressed frame (RSV1) is an error.
+func TestNoExtensionIsNegotiated(t *testing.T) {
+	s := start(t, wspark.Config{}, 0)
+	c := wsclient.Dial(t, s.URL, wsclient.Options{Header: http.Header{
+		"Sec-WebSocket-Extensions": {"permessage-deflate; client_max_window_bits"},
+	}})
+	s.handler(t)
+	assert.Empty(t, c.Header.Get("Sec-WebSocket-Extensions"))
+	c.Text(t, "plain")
+	assert.Equal(t, "plain", string(c.NextOf(t, wsclient.OpText, wait).Payload))
+}
+
 // What a client must not send closes the connection with the RFC's code;
 // the server's close frame comes, then the end of the stream.
 func TestProtocolErrors(t *testing.T) {

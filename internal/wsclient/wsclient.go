@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/textproto"
 	"net/url"
 	"syscall"
 	"testing"
@@ -37,7 +39,9 @@ const (
 // Conn is a client connection after the handshake.
 type Conn struct {
 	net.Conn
-	br *bufio.Reader
+	// Header is the handshake answer's header.
+	Header http.Header
+	br     *bufio.Reader
 }
 
 // Options change how Dial connects.
@@ -48,6 +52,8 @@ type Options struct {
 	RecvBuffer int
 	// Early is sent in the same write as the request, before the answer.
 	Early []byte
+	// Header is added to the request.
+	Header http.Header
 }
 
 // Dial opens rawURL (http://host/path?query) as a WebSocket and fails the
@@ -87,7 +93,13 @@ func TryDial(rawURL string, o Options) (*Conn, error) {
 	_, _ = rand.Read(key)
 	nonce := base64.StdEncoding.EncodeToString(key)
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + nonce + "\r\n\r\n"
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + nonce + "\r\n"
+	for k, vs := range o.Header {
+		for _, v := range vs {
+			req += k + ": " + v + "\r\n"
+		}
+	}
+	req += "\r\n"
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := conn.Write(append([]byte(req), o.Early...)); err != nil {
 		conn.Close()
@@ -103,28 +115,18 @@ func TryDial(rawURL string, o Options) (*Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("wsclient: status %q", status)
 	}
-	sum := sha1.Sum([]byte(nonce + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	accept := base64.StdEncoding.EncodeToString(sum[:])
-	sawAccept := false
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		if line == "\r\n" {
-			break
-		}
-		if bytes.EqualFold([]byte(line), []byte("Sec-WebSocket-Accept: "+accept+"\r\n")) {
-			sawAccept = true
-		}
+	header, err := textproto.NewReader(br).ReadMIMEHeader()
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("wsclient: reading the answer's header: %w", err)
 	}
-	if !sawAccept {
+	sum := sha1.Sum([]byte(nonce + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	if header.Get("Sec-WebSocket-Accept") != base64.StdEncoding.EncodeToString(sum[:]) {
 		conn.Close()
 		return nil, errors.New("wsclient: no or wrong Sec-WebSocket-Accept")
 	}
 	_ = conn.SetDeadline(time.Time{})
-	return &Conn{Conn: conn, br: br}, nil
+	return &Conn{Conn: conn, Header: http.Header(header), br: br}, nil
 }
 
 // Frame is one frame as the client writes or reads it.
