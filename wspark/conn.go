@@ -584,50 +584,44 @@ func (in *input) Read(p []byte) (int, error) {
 }
 
 // writeNow writes what the socket takes of b at once: n < len(b) when it
-// is full.
+// is full (a goroutine of the connection's own waits for the rest).
 func writeNow(raw syscall.RawConn, b []byte) (int, error) {
-	var n int
-	var werr error
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return true // never wait: a goroutine of the connection's own does
-			}
-		}
-	})
-	switch {
-	case err != nil:
-		return 0, err
-	case werr == syscall.EAGAIN:
+	n, err := now(raw.Write, syscall.Write, b)
+	if errors.Is(err, errWouldBlock) {
 		return 0, nil
-	case werr != nil:
-		return 0, werr
 	}
-	return n, nil
+	return n, err
 }
 
-// readNow reads what the socket has, without waiting.
+// readNow reads what the socket has, without waiting (the poller does).
 func readNow(raw syscall.RawConn, p []byte) (int, error) {
+	n, err := now(raw.Read, syscall.Read, p)
+	if err == nil && n == 0 {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// now runs one read or write (op) on the descriptor through raw's Read or
+// Write (access), never waiting for readiness: EAGAIN is errWouldBlock.
+func now(access func(func(fd uintptr) bool) error, op func(fd int, p []byte) (int, error), p []byte) (int, error) {
 	var n int
-	var rerr error
-	err := raw.Read(func(fd uintptr) bool {
+	var oerr error
+	err := access(func(fd uintptr) bool {
 		for {
-			n, rerr = syscall.Read(int(fd), p)
-			if rerr != syscall.EINTR {
-				return true // never wait: the poller does
+			n, oerr = op(int(fd), p)
+			if oerr != syscall.EINTR {
+				return true
 			}
 		}
 	})
 	switch {
 	case err != nil:
 		return 0, err
-	case rerr == syscall.EAGAIN:
+	case oerr == syscall.EAGAIN:
 		return 0, errWouldBlock
-	case rerr != nil:
-		return 0, rerr
-	case n == 0:
-		return 0, io.EOF
+	case oerr != nil:
+		return 0, oerr
 	}
 	return n, nil
 }
