@@ -168,31 +168,21 @@ func (c *Conn) handleFrame(ctx context.Context, br *bufio.Reader, h ws.Header) e
 // peerClose answers the client's close frame with the same code, or ends
 // the connection if it answers ours.
 func (c *Conn) peerClose(payload []byte) error {
+	code, bad := closeCode(payload)
 	c.mu.Lock()
-	c.peerClosed = true
 	answered := c.closeSent
+	// A bad close frame is a protocol error like any other: the socket
+	// stays open for the client's answer to ours.
+	if bad == nil || answered {
+		c.peerClosed = true
+	}
 	c.mu.Unlock()
 	if answered {
 		c.end(nil)
 		return errPeerClosed
 	}
-	code := StatusNoStatusReceived
-	if len(payload) > 0 {
-		if len(payload) == 1 {
-			return &closeError{StatusProtocolError, "close frame of one byte", true}
-		}
-		wcode, reason := ws.ParseCloseFrameData(payload)
-		err := ws.CheckCloseFrameData(wcode, reason)
-		if err == nil && wcode > 4999 {
-			err = errors.New("close code above 4999")
-		}
-		if errors.Is(err, ws.ErrProtocolInvalidUTF8) {
-			return &closeError{StatusInvalidPayload, "close reason is not valid UTF-8", true}
-		}
-		if err != nil {
-			return &closeError{StatusProtocolError, err.Error(), true}
-		}
-		code = StatusCode(wcode)
+	if bad != nil {
+		return bad
 	}
 	if code == StatusNoStatusReceived {
 		c.closeWith(emptyClose, false)
@@ -200,4 +190,27 @@ func (c *Conn) peerClose(payload []byte) error {
 		c.Close(code, "")
 	}
 	return errPeerClosed
+}
+
+// closeCode is the code of a client's close frame (1005 for none), or why
+// the frame is bad.
+func closeCode(payload []byte) (StatusCode, error) {
+	switch len(payload) {
+	case 0:
+		return StatusNoStatusReceived, nil
+	case 1:
+		return 0, &closeError{StatusProtocolError, "close frame of one byte", true}
+	}
+	code, reason := ws.ParseCloseFrameData(payload)
+	err := ws.CheckCloseFrameData(code, reason)
+	if err == nil && code > 4999 {
+		err = errors.New("close code above 4999")
+	}
+	if errors.Is(err, ws.ErrProtocolInvalidUTF8) {
+		return 0, &closeError{StatusInvalidPayload, "close reason is not valid UTF-8", true}
+	}
+	if err != nil {
+		return 0, &closeError{StatusProtocolError, err.Error(), true}
+	}
+	return StatusCode(code), nil
 }
