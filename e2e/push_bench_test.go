@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leaderboardhq/leaderboard/config"
 	"github.com/leaderboardhq/leaderboard/internal/testapp"
 )
 
@@ -21,7 +22,10 @@ func BenchmarkWebSocketFanout(b *testing.B) {
 	for _, path := range []string{"board", "event"} {
 		for _, subscribers := range []int{1, 100, 1000} {
 			b.Run(fmt.Sprintf("path=%s/subscribers=%d", path, subscribers), func(b *testing.B) {
-				a := testapp.Start(b, testapp.Options{PublishInterval: time.Millisecond})
+				a := testapp.Start(b, testapp.Options{PublishInterval: time.Millisecond, Config: func(c *config.Config) {
+					// Every subscriber comes from this one address.
+					c.MaxStreamsPerClient = subscribers + 1
+				}})
 				board, ids := a.Board(b, "Bench", "P1")
 				channel := "board-" + board
 				post := func() {}

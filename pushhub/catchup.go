@@ -7,36 +7,77 @@ import (
 	"time"
 )
 
-// catchUpLoop is the connection's own goroutine for history: it starts new
-// subscriptions and catches up those that saw a gap, one at a time.
-func (c *Conn) catchUpLoop() {
+// States of Conn.catching.
+const (
+	catchIdle int32 = iota
+	catchRunning
+	catchAgain
+)
+
+// poke asks for the connection's catching subscriptions to be caught up:
+// it starts the connection's catch-up goroutine, or tells the running one
+// to look again once it is done. It never waits (Publish calls it under
+// the hub's lock).
+func (c *Conn) poke() {
+	for {
+		switch c.catching.Load() {
+		case catchIdle:
+			if c.catching.CompareAndSwap(catchIdle, catchRunning) {
+				go c.catchUpAll()
+				return
+			}
+		case catchRunning:
+			if c.catching.CompareAndSwap(catchRunning, catchAgain) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// catchUpAll starts new subscriptions and catches up those that saw a gap,
+// one at a time, until none is left; then the goroutine ends, so an idle
+// connection holds none.
+func (c *Conn) catchUpAll() {
+	// A context for this run only (a connection keeps none while idle),
+	// cancelled by Close.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		<-c.done
+	c.stopCatchUp.Store(&cancel)
+	defer c.stopCatchUp.Store(nil)
+	select {
+	case <-c.done: // closed before Close could see the run
 		cancel()
-	}()
+	default:
+	}
 	for {
-		select {
-		case <-c.done:
-			return
-		case <-c.wake:
-		}
+		c.catching.Store(catchRunning)
+		retry := false
 		for _, s := range c.catchingSubs() {
 			if err := c.catchUp(ctx, s); err != nil {
 				if c.Err() != nil || ctx.Err() != nil {
+					c.catching.Store(catchIdle)
 					return
 				}
 				c.hub.cfg.Logger.Warn("push subscription could not catch up, will retry",
 					"channel", s.channel, "err", err)
-				select {
-				case <-c.done:
-					return
-				case <-time.After(c.hub.cfg.RetryDelay):
-				}
-				c.poke()
+				retry = true
 			}
 		}
+		if retry {
+			select {
+			case <-c.done:
+				c.catching.Store(catchIdle)
+				return
+			case <-time.After(c.hub.cfg.RetryDelay):
+			}
+			continue
+		}
+		if c.catching.CompareAndSwap(catchRunning, catchIdle) {
+			return
+		}
+		// poked meanwhile: look again
 	}
 }
 
@@ -45,7 +86,7 @@ func (c *Conn) catchingSubs() []*sub {
 	defer c.hub.mu.Unlock()
 	var out []*sub
 	for _, s := range c.subs {
-		if s.catching {
+		if s.catching && s.ready {
 			out = append(out, s)
 		}
 	}

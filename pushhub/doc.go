@@ -16,6 +16,9 @@
 //
 // Publish never waits for a client: a connection whose queue is full is
 // closed (ErrSlow), and its client reconnects and resumes with since.
-// History reads happen on each connection's own goroutine, never under the
-// hub's lock.
+// History reads happen on a goroutine of the connection's own, started
+// when a subscription has history to read and ended when none has, never
+// under the hub's lock: an idle connection holds no goroutine. A transport
+// either waits in Next (or selects on Ready and Takes), or sets Notify and
+// Drains the queue when told.
 package pushhub

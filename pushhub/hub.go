@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leaderboardhq/leaderboard/event"
@@ -110,16 +111,30 @@ func New(cfg Config) *Hub {
 
 // Conn is one client connection of one user.
 type Conn struct {
-	hub     *Hub
-	user    string
-	token   string
-	out     chan *Message
-	space   chan struct{} // signalled when the transport takes a message
-	wake    chan struct{} // signalled when a subscription needs catching up
-	done    chan struct{}
-	expiry  *time.Timer
-	errOnce sync.Once
-	err     error
+	hub   *Hub
+	user  string
+	token string
+	// qmu guards queue, what the client is to be sent: a slice that grows
+	// with what is queued (up to Buffer) and shrinks back once taken, so
+	// an idle connection keeps no room for 256 messages.
+	qmu   sync.Mutex
+	queue []*Message
+	ready chan struct{} // signalled when a message is queued
+	space chan struct{} // signalled when the transport takes messages
+	done  chan struct{}
+	// stopCatchUp cancels the history reads of a catch-up under way, when
+	// the connection ends.
+	stopCatchUp atomic.Pointer[context.CancelFunc]
+	expiry      *time.Timer
+	errOnce     sync.Once
+	err         error
+	ended       atomic.Bool // set with err, before done is closed
+	// catching is catchIdle, or a catch-up goroutine runs (catchRunning), or
+	// runs and must look again (catchAgain): a connection holds a goroutine
+	// only while it reads history.
+	catching atomic.Int32
+	// notify is the transport's hook (Notify), if it set one.
+	notify atomic.Pointer[func()]
 
 	// Guarded by hub.mu.
 	subs map[string]*sub
@@ -135,6 +150,9 @@ type sub struct {
 	last uint64
 	// catching: history is being read; live events are left to it.
 	catching bool
+	// ready: Subscribe has queued the reply; the catch-up goroutine may
+	// start the subscription (it leaves one that is not ready alone).
+	ready bool
 }
 
 // Connect registers a connection of user (an id) authenticated by the
@@ -144,9 +162,8 @@ type sub struct {
 func (h *Hub) Connect(user, tokenHash string, expires time.Time) (*Conn, error) {
 	c := &Conn{
 		hub: h, user: user, token: tokenHash,
-		out:   make(chan *Message, h.cfg.Buffer),
+		ready: make(chan struct{}, 1),
 		space: make(chan struct{}, 1),
-		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 		subs:  map[string]*sub{},
 	}
@@ -161,7 +178,6 @@ func (h *Hub) Connect(user, tokenHash string, expires time.Time) (*Conn, error) 
 	// Armed once assigned, so Close never races with the assignment.
 	c.expiry = time.AfterFunc(time.Hour, func() { c.Close(ErrExpired) })
 	c.expiry.Reset(time.Until(expires))
-	go c.catchUpLoop()
 	return c, nil
 }
 
@@ -188,13 +204,15 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Err is why the connection ended (nil while it is open).
 func (c *Conn) Err() error {
-	select {
-	case <-c.done:
+	if c.ended.Load() {
 		return c.err
-	default:
-		return nil
 	}
+	return nil
 }
+
+// Ended reports whether the connection has ended (Done is closed): for a
+// transport that checks at every message, cheaper than a select on Done.
+func (c *Conn) Ended() bool { return c.ended.Load() }
 
 // Close ends the connection with reason (nil: the client went away). Only
 // the first reason counts.
@@ -210,43 +228,133 @@ func (c *Conn) Close(reason error) {
 		h.mu.Unlock()
 		c.expiry.Stop()
 		c.err = reason
+		c.ended.Store(true)
 		close(c.done)
+		if stop := c.stopCatchUp.Load(); stop != nil {
+			(*stop)()
+		}
+		c.notifyTransport()
 	})
+}
+
+// Notify makes the connection call f after every message it queues and
+// once when it ends (Done), for a transport that writes from shared
+// goroutines instead of one waiting in Next: f says "Drain what is queued,
+// or see why it ended". f may run under the hub's lock, so it must only
+// signal, never wait or call back into the hub. It is also called once at
+// once, for what was queued before.
+func (c *Conn) Notify(f func()) {
+	c.notify.Store(&f)
+	f()
+}
+
+func (c *Conn) notifyTransport() {
+	if f := c.notify.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // Next returns the next message to send, waiting for one; an error when the
 // connection ended or ctx is done.
 func (c *Conn) Next(ctx context.Context) (*Message, error) {
-	select {
-	case m := <-c.out:
+	for {
+		if m := c.Take(); m != nil {
+			return m, nil
+		}
 		select {
-		case c.space <- struct{}{}:
-		default:
+		case <-c.ready:
+		case <-c.done:
+			if c.err == nil {
+				return nil, errEnded
+			}
+			return nil, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return m, nil
-	case <-c.done:
-		if c.err == nil {
-			return nil, errEnded
-		}
-		return nil, c.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
 
 // errEnded: Next on a connection closed with no reason (its client left).
 var errEnded = errors.New("the connection ended")
 
-// Out is the queue Next reads, for transports that select on it with other
-// channels (keep-alive tickers); after a receive they call Took.
-func (c *Conn) Out() <-chan *Message { return c.out }
+// Ready is signalled when a message is queued, for transports that select
+// on it with other channels (keep-alive tickers): after a receive they
+// Take until it returns nil.
+func (c *Conn) Ready() <-chan struct{} { return c.ready }
 
-// Took tells the connection a message was taken from Out.
-func (c *Conn) Took() {
+// Take returns the next queued message without waiting; nil if none.
+func (c *Conn) Take() *Message {
+	c.qmu.Lock()
+	if len(c.queue) == 0 {
+		c.qmu.Unlock()
+		return nil
+	}
+	m := c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+	c.qmu.Unlock()
+	c.took()
+	return m
+}
+
+// keptQueue is the largest queue array kept for the next messages once
+// drained; a burst's bigger one goes.
+const keptQueue = 8
+
+// Drain calls f with every queued message, in order, without waiting, and
+// empties the queue. f must not call into the hub: the queue is locked.
+func (c *Conn) Drain(f func(*Message)) {
+	c.qmu.Lock()
+	if len(c.queue) == 0 {
+		c.qmu.Unlock()
+		return
+	}
+	for i, m := range c.queue {
+		f(m)
+		c.queue[i] = nil
+	}
+	if cap(c.queue) <= keptQueue {
+		c.queue = c.queue[:0]
+	} else {
+		c.queue = nil
+	}
+	c.qmu.Unlock()
+	c.took()
+}
+
+// Queued is how many messages wait to be taken.
+func (c *Conn) Queued() int {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return len(c.queue)
+}
+
+func (c *Conn) took() {
 	select {
 	case c.space <- struct{}{}:
 	default:
 	}
+}
+
+// push queues m; with room only up to limit messages. It reports whether
+// m was queued.
+func (c *Conn) push(m *Message, limit int) bool {
+	c.qmu.Lock()
+	if len(c.queue) >= limit {
+		c.qmu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, m)
+	c.qmu.Unlock()
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
+	c.notifyTransport()
+	return true
 }
 
 // Send queues m, waiting while the queue is more than half full, so that
@@ -254,7 +362,15 @@ func (c *Conn) Took() {
 // It is for the connection's own goroutines (replies, history), never for
 // Publish.
 func (c *Conn) Send(m *Message) bool {
-	for len(c.out) > cap(c.out)/2 {
+	for {
+		select {
+		case <-c.done:
+			return false
+		default:
+		}
+		if c.push(m, c.hub.cfg.Buffer/2+1) {
+			return true
+		}
 		select {
 		case <-c.space:
 		case <-c.done:
@@ -262,20 +378,12 @@ func (c *Conn) Send(m *Message) bool {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	select {
-	case c.out <- m:
-		return true
-	case <-c.done:
-		return false
-	}
 }
 
 // offer queues m without waiting; a full queue ends the connection. The
 // caller holds hub.mu.
 func (c *Conn) offer(m *Message) {
-	select {
-	case c.out <- m:
-	default:
+	if !c.push(m, c.hub.cfg.Buffer) {
 		// Close takes hub.mu: end the connection from outside the lock.
 		go c.Close(ErrSlow)
 	}
@@ -320,6 +428,9 @@ func (c *Conn) Subscribe(ctx context.Context, name string, mode Mode, since *uin
 	if !c.Send(&Message{Type: TypeSubscribed, Channel: name}) {
 		return c.err
 	}
+	h.mu.Lock()
+	s.ready = true
+	h.mu.Unlock()
 	c.poke()
 	return nil
 }
@@ -352,13 +463,6 @@ func (h *Hub) unsubscribeLocked(s *sub) {
 		if len(ch.subs) == 0 {
 			delete(h.channels, s.channel)
 		}
-	}
-}
-
-func (c *Conn) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
 	}
 }
 

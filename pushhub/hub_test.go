@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,7 +185,7 @@ func TestSlowConnectionIsDropped(t *testing.T) {
 	require.NoError(t, c.Subscribe(context.Background(), "news", pushhub.Log, nil))
 	require.Eventually(t, func() bool {
 		// Started: a published event goes to the queue.
-		return len(c.Out()) > 0
+		return c.Queued() > 0
 	}, time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond)
 	for range 10 {
@@ -221,4 +223,51 @@ func TestRevocationsAndLimits(t *testing.T) {
 	assert.ErrorIs(t, err, pushhub.ErrClosed)
 	var v map[string]any
 	require.NoError(t, json.Unmarshal(pushhub.Notice("", "x").JSON(), &v))
+}
+
+// A transport that writes from shared goroutines is told of every queued
+// message and of the end, and an idle connection holds no goroutine: the
+// catch-up goroutine ends once history is read.
+func TestNotifyAndNoGoroutineWhileIdle(t *testing.T) {
+	h := newHistory()
+	hub := pushhub.New(pushhub.Config{Source: h})
+	for range 3 {
+		h.add("news")
+	}
+	before := runtime.NumGoroutine()
+	const conns = 50
+	var notified atomic.Int32
+	cs := make([]*pushhub.Conn, conns)
+	for i := range cs {
+		cs[i] = connect(t, hub)
+		cs[i].Notify(func() { notified.Add(1) })
+		since := uint64(0)
+		require.NoError(t, cs[i].Subscribe(context.Background(), "news", pushhub.Log, &since))
+	}
+	for _, c := range cs {
+		assert.Equal(t, pushhub.TypeSubscribed, next(t, c).Type)
+		var got []uint64
+		require.Eventually(t, func() bool {
+			c.Drain(func(m *pushhub.Message) { got = append(got, m.Seq) })
+			return len(got) == 3
+		}, 2*time.Second, time.Millisecond)
+		assert.Equal(t, upTo(3), got)
+	}
+	// Once at Notify, then once a message (told just after it is queued).
+	assert.Eventually(t, func() bool { return notified.Load() == conns*(1+1+3) }, 2*time.Second, 5*time.Millisecond)
+	assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 2*time.Second, 5*time.Millisecond,
+		"goroutines: %d before %d idle connections, %d after", before, conns, runtime.NumGoroutine())
+
+	n := notified.Load()
+	cs[0].Close(pushhub.ErrRevoked)
+	assert.Equal(t, n+1, notified.Load(), "told of the end")
+}
+
+func TestMessageIsFramedOnce(t *testing.T) {
+	m := &pushhub.Message{Type: pushhub.TypePong}
+	calls := 0
+	frame := func(b []byte) []byte { calls++; return append([]byte("<"), append(b, '>')...) }
+	assert.Equal(t, `<{"type":"pong"}>`, string(m.Frame(frame)))
+	assert.Equal(t, `<{"type":"pong"}>`, string(m.Frame(frame)))
+	assert.Equal(t, 1, calls)
 }

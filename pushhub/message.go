@@ -29,6 +29,9 @@ type Message struct {
 
 	once sync.Once
 	json []byte
+	// frame is json as a transport frames it (Frame).
+	frameOnce sync.Once
+	frame     []byte
 }
 
 type wireEvent struct {
@@ -66,6 +69,15 @@ func (m *Message) JSON() []byte {
 		m.json = b
 	})
 	return m.json
+}
+
+// Frame is the message's JSON as encode frames it for the wire (a
+// WebSocket text frame), made on first use and shared, like JSON, by every
+// connection the message goes to: an event is framed once however many
+// subscribers get it. Every caller must pass the same encode.
+func (m *Message) Frame(encode func(json []byte) []byte) []byte {
+	m.frameOnce.Do(func() { m.frame = encode(m.JSON()) })
+	return m.frame
 }
 
 // Notice is an error message about channel ("" for the connection).

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/leaderboardhq/leaderboard/writepool"
 )
 
 // Parked streams (Config.Park, Stream): once a stream has sent its first
@@ -78,105 +80,55 @@ type parked struct {
 // writers are the hub's shared writers and its sweeper, started with the
 // first parked stream.
 type writers struct {
-	once  sync.Once
-	mu    sync.Mutex
-	cond  *sync.Cond
-	queue []*parked
-	all   map[*parked]struct{}
-	stop  bool
-	// stopSweep ends the sweeper.
-	stopSweep chan struct{}
-	done      sync.WaitGroup
+	once sync.Once
+	mu   sync.Mutex
+	all  map[*parked]struct{}
+	pool *writepool.Pool
 }
 
 func (h *Hub) startWriters() {
 	w := &h.writers
 	w.once.Do(func() {
-		w.cond = sync.NewCond(&w.mu)
+		pool := writepool.Start(max(2, runtime.GOMAXPROCS(0)), min(sweepEvery, h.cfg.KeepAlive), h.sweep)
+		w.mu.Lock()
 		w.all = make(map[*parked]struct{})
-		w.stopSweep = make(chan struct{})
-		n := max(2, runtime.GOMAXPROCS(0))
-		for range n {
-			w.done.Go(h.writeLoop)
-		}
-		w.done.Go(h.sweepLoop)
+		w.pool = pool
+		w.mu.Unlock()
 	})
 }
 
 // stopWriters ends the writers once every parked stream has finished.
 func (h *Hub) stopWriters() {
 	w := &h.writers
-	if w.cond == nil {
-		return
-	}
 	w.mu.Lock()
-	if !w.stop {
-		w.stop = true
-		close(w.stopSweep)
-	}
-	w.cond.Broadcast()
+	pool := w.pool
 	w.mu.Unlock()
-	w.done.Wait()
+	if pool != nil {
+		pool.Stop()
+	}
 }
 
-func (h *Hub) schedule(p *parked) {
+func (h *Hub) schedule(p *parked) { h.writers.pool.Schedule(p) }
+
+// Flush is the shared writers' call: write what is queued.
+func (p *parked) Flush() { p.flush(fastWrite) }
+
+// sweep sends keep-alives and notices clients that hung up.
+func (h *Hub) sweep(now time.Time) {
 	w := &h.writers
 	w.mu.Lock()
-	w.queue = append(w.queue, p)
-	w.cond.Signal()
-	w.mu.Unlock()
-}
-
-func (h *Hub) writeLoop() {
-	w := &h.writers
-	for {
-		w.mu.Lock()
-		for len(w.queue) == 0 && !w.stop {
-			w.cond.Wait()
-		}
-		if len(w.queue) == 0 {
-			w.mu.Unlock()
-			return
-		}
-		p := w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
-		if len(w.queue) == 0 {
-			w.queue = nil // let a burst's backing array go
-		}
-		w.mu.Unlock()
-		p.flush(fastWrite)
+	streams := make([]*parked, 0, len(w.all))
+	for p := range w.all {
+		streams = append(streams, p)
 	}
-}
-
-func (h *Hub) sweepLoop() {
-	w := &h.writers
-	tick := time.NewTicker(min(sweepEvery, h.cfg.KeepAlive))
-	defer tick.Stop()
+	w.mu.Unlock()
 	var buf [512]byte
-	var streams []*parked
-	for {
-		w.mu.Lock()
-		streams = streams[:0]
-		for p := range w.all {
-			streams = append(streams, p)
+	for _, p := range streams {
+		if p.hungUp(buf[:]) {
+			p.stop(errClientGone)
+			continue
 		}
-		w.mu.Unlock()
-		now := time.Now()
-		for _, p := range streams {
-			if p.hungUp(buf[:]) {
-				p.stop(errClientGone)
-				continue
-			}
-			p.keepAlive(now)
-		}
-		clear(streams)
-		// Wait for the tick, or for stop.
-		select {
-		case <-tick.C:
-		case <-w.stopSweep:
-			return
-		}
+		p.keepAlive(now)
 	}
 }
 

@@ -14,21 +14,25 @@ import (
 
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/pushhub"
+	"github.com/leaderboardhq/leaderboard/wspark"
 )
 
 // PushConfig is what the push API needs.
 type PushConfig struct {
 	Push *models.Push
 	Hub  *pushhub.Hub
+	// Sockets serves the WebSockets (GET /ws); its owner closes it on
+	// shutdown, and its KeepAlive and WriteTimeout are the sockets'.
+	Sockets *wspark.Server
 	// TokenTTL is a token's life when POST /users gives no ttl.
 	TokenTTL time.Duration
 	// Origins are CORS_ORIGINS: the origins whose pages may open
 	// WebSockets ("*": any); empty means same-origin only.
 	Origins []string
-	// KeepAlive is how often idle WebSockets are pinged and idle SSE
-	// streams get a comment.
+	// KeepAlive is how often idle SSE channel streams get a comment.
 	KeepAlive time.Duration
-	// WriteTimeout drops a client whose one write takes longer. Default 10s.
+	// WriteTimeout drops an SSE client whose one write takes longer.
+	// Default 10s.
 	WriteTimeout time.Duration
 }
 
@@ -52,8 +56,8 @@ func (s *Server) pushRoutes(cfg *PushConfig, write echo.MiddlewareFunc) error {
 	if cfg == nil {
 		return nil
 	}
-	if cfg.Push == nil || cfg.Hub == nil || cfg.TokenTTL <= 0 || cfg.KeepAlive <= 0 {
-		return errors.New("views: PushConfig needs Push, Hub, TokenTTL and KeepAlive")
+	if cfg.Push == nil || cfg.Hub == nil || cfg.Sockets == nil || cfg.TokenTTL <= 0 || cfg.KeepAlive <= 0 {
+		return errors.New("views: PushConfig needs Push, Hub, Sockets, TokenTTL and KeepAlive")
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second

@@ -74,7 +74,6 @@ func (s *Server) channelStream(c echo.Context) error {
 	keepAlive := time.NewTicker(s.push.KeepAlive)
 	defer keepAlive.Stop()
 	for {
-		var m *pushhub.Message
 		select {
 		case <-ctx.Done():
 			return nil
@@ -86,24 +85,30 @@ func (s *Server) channelStream(c echo.Context) error {
 				return nil
 			}
 			continue
-		case m = <-conn.Out():
-			conn.Took()
+		case <-conn.Ready():
 		}
-		switch {
-		case m.Type == pushhub.TypeEvent:
-			if !write(event.Event{Seq: m.Seq, Type: "message", Data: m.Data}.SSE()) {
+		for m := conn.Take(); m != nil; m = conn.Take() {
+			if !s.streamMessage(write, m) {
 				return nil
 			}
-		case m.Type == pushhub.TypeError && m.Reset:
-			if !write(sseNotice("reset", m)) {
-				return nil
-			}
-		case m.Type == pushhub.TypeError:
-			// The subscription ended (channel deleted, membership ended).
-			write(sseNotice("error", m))
-			return nil
 		}
 	}
+}
+
+// streamMessage writes one message of a channel stream; false when the
+// stream ends.
+func (s *Server) streamMessage(write func([]byte) bool, m *pushhub.Message) bool {
+	switch {
+	case m.Type == pushhub.TypeEvent:
+		return write(event.Event{Seq: m.Seq, Type: "message", Data: m.Data}.SSE())
+	case m.Type == pushhub.TypeError && m.Reset:
+		return write(sseNotice("reset", m))
+	case m.Type == pushhub.TypeError:
+		// The subscription ended (channel deleted, membership ended).
+		write(sseNotice("error", m))
+		return false
+	}
+	return true
 }
 
 // sseNotice is an error message as an SSE event without an id (a client's

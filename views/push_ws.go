@@ -9,23 +9,22 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
 
 	"github.com/leaderboardhq/leaderboard/models"
 	"github.com/leaderboardhq/leaderboard/pushhub"
+	"github.com/leaderboardhq/leaderboard/wspark"
 )
 
 // Close codes of push WebSockets (4000-4999 are the application's).
 const (
 	// CloseTokenExpired: the token expired while connected.
-	CloseTokenExpired websocket.StatusCode = 4001
+	CloseTokenExpired wspark.StatusCode = 4001
 	// CloseTokenRevoked: the token was revoked (its user deleted).
-	CloseTokenRevoked websocket.StatusCode = 4003
+	CloseTokenRevoked wspark.StatusCode = 4003
 	// CloseTooSlow: the client did not keep up; it resumes with since.
-	CloseTooSlow websocket.StatusCode = 4008
+	CloseTooSlow wspark.StatusCode = 4008
 )
 
 // clientMessage is what a WebSocket client sends.
@@ -37,7 +36,9 @@ type clientMessage struct {
 
 // pushSocket serves GET /ws?token=: a WebSocket of JSON text messages. The
 // token is checked before the upgrade (401); the user's direct channel is
-// subscribed at once.
+// subscribed at once. The socket is then served by wspark, parked between
+// frames: this handler returns, and the stream's slot is released when the
+// socket ends.
 func (s *Server) pushSocket(c echo.Context) error {
 	r := c.Request()
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
@@ -54,55 +55,108 @@ func (s *Server) pushSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer release()
-	ws, err := websocket.Accept(c.Response(), r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // origin checked above
+	ws, err := s.push.Sockets.Upgrade(c.Response(), r)
 	if err != nil {
+		release()
+		if errors.Is(err, wspark.ErrClosed) {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "the server is shutting down")
+		}
 		s.log.Debug("websocket upgrade failed", "err", err)
-		return nil // Accept has answered
+		return nil // Upgrade has answered
 	}
+	// For the request log: the hijacked response never told Echo.
+	c.Response().Status = http.StatusSwitchingProtocols
 	ws.SetReadLimit(maxClientMessage)
+	client := &socketClient{s: s, ws: ws, sess: sess, release: release}
 	conn, err := s.push.Hub.Connect(sess.User.ID, sess.Hash, sess.ExpiresAt)
 	if err != nil {
-		ws.Close(websocket.StatusGoingAway, "the server is shutting down")
+		ws.Close(wspark.StatusGoingAway, "the server is shutting down")
+		ws.Serve(client)
 		return nil
 	}
-	defer conn.Close(nil)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	client.conn = conn
 	// The queue is empty: the reply is queued without waiting for a writer.
-	if err := conn.Subscribe(ctx, models.DirectChannel(sess.User.Username), pushhub.Log, nil); err != nil {
-		ws.Close(websocket.StatusTryAgainLater, s.clientError(err))
+	if err := conn.Subscribe(r.Context(), models.DirectChannel(sess.User.Username), pushhub.Log, nil); err != nil {
+		ws.Close(wspark.StatusTryAgainLater, s.clientError(err))
+		ws.Serve(client)
 		return nil
 	}
-
-	wrote := make(chan struct{})
-	go func() {
-		defer close(wrote)
-		s.writeSocket(ctx, ws, conn)
-	}()
-	go s.pingSocket(ctx, ws, conn)
-	s.readSocket(ctx, ws, conn, sess)
-	conn.Close(nil)
-	<-wrote
+	conn.Notify(client.notify)
+	ws.Serve(client)
 	return nil
 }
 
-// readSocket handles the client's messages until it goes away.
-func (s *Server) readSocket(ctx context.Context, ws *websocket.Conn, conn *pushhub.Conn, sess *models.Session) {
-	for {
-		typ, data, err := ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		if typ != websocket.MessageText {
-			conn.Send(pushhub.Notice("", "messages must be JSON text"))
-			continue
-		}
-		reply := s.handleClientMessage(ctx, conn, sess, data)
-		if reply != nil && !conn.Send(reply) {
-			return
-		}
+// socketClient is a push WebSocket: the wspark.Handler between the socket
+// and the user's pushhub connection.
+type socketClient struct {
+	s       *Server
+	ws      *wspark.Conn
+	conn    *pushhub.Conn // nil if the hub refused it
+	sess    *models.Session
+	release func()
+}
+
+// notify is the pushhub connection's hook: messages to write, or its end.
+func (sc *socketClient) notify() {
+	if !sc.conn.Ended() {
+		sc.ws.Wake()
+		return
 	}
+	switch err := sc.conn.Err(); {
+	case errors.Is(err, pushhub.ErrExpired):
+		sc.ws.Close(CloseTokenExpired, "token expired: register again for a new token")
+	case errors.Is(err, pushhub.ErrRevoked):
+		sc.ws.Close(CloseTokenRevoked, "token revoked")
+	case errors.Is(err, pushhub.ErrSlow):
+		sc.ws.Close(CloseTooSlow, "too slow: reconnect and subscribe with since")
+	case errors.Is(err, pushhub.ErrClosed):
+		sc.ws.Close(wspark.StatusGoingAway, "the server is shutting down")
+	}
+	// nil: Closed ended it, the socket is already gone.
+}
+
+// Outbox gives the shared writer what is queued, each message framed once
+// for all its subscribers. A client that fell behind gets none of it: it
+// resumes with since.
+func (sc *socketClient) Outbox(dst [][]byte) [][]byte {
+	if sc.conn == nil || errors.Is(sc.conn.Err(), pushhub.ErrSlow) {
+		return dst
+	}
+	sc.conn.Drain(func(m *pushhub.Message) { dst = append(dst, m.Frame(wspark.TextFrame)) })
+	return dst
+}
+
+// Message handles one message of the client's, on the goroutine reading its
+// socket (subscribe reads the database there, never on a shared one).
+func (sc *socketClient) Message(ctx context.Context, typ wspark.MessageType, data []byte) {
+	if sc.conn == nil {
+		return
+	}
+	if typ != wspark.Text {
+		sc.conn.Send(pushhub.Notice("", "messages must be JSON text"))
+		return
+	}
+	if reply := sc.s.handleClientMessage(ctx, sc.conn, sc.sess, data); reply != nil {
+		sc.conn.Send(reply)
+	}
+}
+
+// Unresponsive: no answer to a ping within the keep-alive interval.
+func (sc *socketClient) Unresponsive() {
+	if sc.conn != nil {
+		sc.conn.Close(pushhub.ErrSlow)
+	}
+}
+
+// Closed releases the connection and its slot.
+func (sc *socketClient) Closed(err error) {
+	if sc.conn != nil {
+		if errors.Is(err, wspark.ErrStalled) {
+			sc.conn.Close(pushhub.ErrSlow)
+		}
+		sc.conn.Close(nil)
+	}
+	sc.release()
 }
 
 // handleClientMessage answers one message: nil when the answer is queued
@@ -194,58 +248,4 @@ func (s *Server) clientError(err error) string {
 	}
 	s.log.Error("push subscribe failed", "err", err)
 	return "internal error"
-}
-
-// writeSocket sends the connection's messages until it ends, then closes
-// the socket saying why.
-func (s *Server) writeSocket(ctx context.Context, ws *websocket.Conn, conn *pushhub.Conn) {
-	for {
-		m, err := conn.Next(ctx)
-		if err != nil {
-			break
-		}
-		wctx, cancel := context.WithTimeout(ctx, s.push.WriteTimeout)
-		err = ws.Write(wctx, websocket.MessageText, m.JSON())
-		cancel()
-		if err != nil {
-			conn.Close(pushhub.ErrSlow)
-			ws.CloseNow()
-			return
-		}
-	}
-	switch err := conn.Err(); {
-	case errors.Is(err, pushhub.ErrExpired):
-		ws.Close(CloseTokenExpired, "token expired: register again for a new token")
-	case errors.Is(err, pushhub.ErrRevoked):
-		ws.Close(CloseTokenRevoked, "token revoked")
-	case errors.Is(err, pushhub.ErrSlow):
-		ws.Close(CloseTooSlow, "too slow: reconnect and subscribe with since")
-	case errors.Is(err, pushhub.ErrClosed):
-		ws.Close(websocket.StatusGoingAway, "the server is shutting down")
-	default:
-		ws.CloseNow()
-	}
-}
-
-// pingSocket pings every keep-alive interval, so proxies keep an idle
-// socket open and a dead peer is noticed.
-func (s *Server) pingSocket(ctx context.Context, ws *websocket.Conn, conn *pushhub.Conn) {
-	ticker := time.NewTicker(s.push.KeepAlive)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-conn.Done():
-			return
-		case <-ticker.C:
-		}
-		pctx, cancel := context.WithTimeout(ctx, s.push.KeepAlive)
-		err := ws.Ping(pctx)
-		cancel()
-		if err != nil {
-			conn.Close(pushhub.ErrSlow)
-			return
-		}
-	}
 }

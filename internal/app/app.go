@@ -32,6 +32,7 @@ import (
 	"github.com/leaderboardhq/leaderboard/resets"
 	"github.com/leaderboardhq/leaderboard/ssehub"
 	"github.com/leaderboardhq/leaderboard/views"
+	"github.com/leaderboardhq/leaderboard/wspark"
 )
 
 // Options are what a caller other than the environment decides.
@@ -77,6 +78,8 @@ type App struct {
 	// Push is the push service's persistence; PushHub its connections here.
 	Push    *models.Push
 	PushHub *pushhub.Hub
+	// Sockets are the push WebSockets, parked between frames.
+	Sockets *wspark.Server
 	// Ranks answers ranks from memory once warm (package rankcache).
 	Ranks *rankcache.Cache
 	// Demo is the demo board seeded in embedded mode (nil otherwise).
@@ -177,6 +180,15 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, a.Boards, o.Backoff, log, a.Metrics) })
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
+	a.Sockets = wspark.New(wspark.Config{
+		KeepAlive: cfg.KeepAliveInterval,
+		// A frame the client has begun must arrive like a request would.
+		ReadTimeout: cfg.RequestTimeout,
+		// As SSE streams': a client that stops reading is noticed within
+		// seconds, not after megabytes.
+		SendBuffer: cfg.StreamSendBuffer,
+		Logger:     log,
+	})
 	a.bg.Go(func() { relay.Push(bg, pushSource, a.PushHub, o.Backoff, log, a.Metrics) })
 	a.bg.Go(func() { a.Ranks.Run(bg, a.Store, o.Backoff, log) })
 	a.bg.Go(func() {
@@ -205,7 +217,8 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		Metrics:          a.Metrics,
 		MetricsToken:     cfg.MetricsToken,
 		Push: &views.PushConfig{
-			Push: a.Push, Hub: a.PushHub, TokenTTL: cfg.TokenTTL, Origins: cfg.CORSOrigins, KeepAlive: cfg.KeepAliveInterval,
+			Push: a.Push, Hub: a.PushHub, Sockets: a.Sockets, TokenTTL: cfg.TokenTTL, Origins: cfg.CORSOrigins,
+			KeepAlive: cfg.KeepAliveInterval,
 		},
 	})
 	if err != nil {
@@ -229,6 +242,7 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 	// end them first.
 	a.srv.RegisterOnShutdown(a.Hub.Close)
 	a.srv.RegisterOnShutdown(a.PushHub.Close)
+	a.srv.RegisterOnShutdown(a.Sockets.Close)
 
 	l := o.Listener
 	if l == nil {
@@ -330,9 +344,11 @@ func (a *App) Close() error {
 			a.log.Warn("shutdown timed out, closing remaining connections")
 			err = a.srv.Close()
 		}
-		// Parked streams are no longer the server's connections: Shutdown
-		// started the hub's Close without waiting for their close events.
+		// Parked streams and WebSockets are no longer the server's
+		// connections: Shutdown started their Close without waiting for
+		// their close events.
 		a.Hub.Close()
+		a.Sockets.Close()
 		a.runCleanup()
 		a.closed = err
 	})

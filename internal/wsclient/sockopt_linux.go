@@ -1,0 +1,7 @@
+package wsclient
+
+import "syscall"
+
+func setRecvBuffer(fd uintptr, n int) error {
+	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+}
