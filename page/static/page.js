@@ -273,6 +273,8 @@
       .then(
         function (board) {
           if (state.boardID !== id) return;
+          // A read that was on its way when the board was deleted.
+          if (state.closeReason === "board deleted") return;
           // The read may answer before the stream's first event.
           if (!state.lastStream) els.caption.textContent = board.name;
           state.fullCount = board.players.length;
