@@ -42,7 +42,7 @@ func TestEmbeddedModeServesTheDemoBoardLive(t *testing.T) {
 		}
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
-	}, 15*time.Second, 20*time.Millisecond, "web never became ready")
+	}, 30*time.Second, 20*time.Millisecond, "web never became ready")
 
 	var list struct{ Boards []struct{ ID, Name string } }
 	getJSON(t, base+"/boards/", &list)
