@@ -67,9 +67,12 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 	defer cancel()
 	var q r.Term
 	if metadata == nil {
-		q = p.scoreQueries.fill(p, board, id, w.Op, w.Value)
+		q, err = p.scoreQueries.fill(p, board, id, w.Op, w.Value)
 	} else {
 		q = p.scoreQuery(board, id, w.Op, valueOf(w.Value), metadata)
+	}
+	if err != nil {
+		return nil, err
 	}
 	res, err := p.st.write(ctx, "write score", q)
 	if isNoBoard(err) {

@@ -50,9 +50,12 @@ const (
 // encoded, only where a placeholder was.
 var placeholders = [holes]string{"\x00board", "\x00player", "\x00value", "\x00bound"}
 
-func (ps *preparedScores) fill(p *Players, board, id, op string, v int64) r.Term {
+func (ps *preparedScores) fill(p *Players, board, id, op string, v int64) (r.Term, error) {
 	sv := valueOf(v)
-	q := ps.get(p, scoreShape{op: op, negative: sv.negative, tooBig: sv.tooBig})
+	q, err := ps.get(p, scoreShape{op: op, negative: sv.negative, tooBig: sv.tooBig})
+	if err != nil {
+		return r.Term{}, err
+	}
 	b := make([]byte, 0, q.size+2*len(board)+len(id)+64)
 	for i, part := range q.parts {
 		b = append(b, part...)
@@ -70,20 +73,19 @@ func (ps *preparedScores) fill(p *Players, board, id, op string, v int64) r.Term
 			b = strconv.AppendInt(b, sv.bound.(int64), 10)
 		}
 	}
-	return r.RawQuery(b)
+	return r.RawQuery(b), nil
 }
 
-func (ps *preparedScores) get(p *Players, shape scoreShape) *preparedQuery {
+func (ps *preparedScores) get(p *Players, shape scoreShape) (*preparedQuery, error) {
 	ps.mu.RLock()
 	q := ps.shapes[shape]
 	ps.mu.RUnlock()
 	if q != nil {
-		return q
+		return q, nil
 	}
 	q, err := prepareScoreQuery(p, shape)
 	if err != nil {
-		// The query is built from constants: only a change to it can fail.
-		panic(err)
+		return nil, err
 	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -91,7 +93,7 @@ func (ps *preparedScores) get(p *Players, shape scoreShape) *preparedQuery {
 		ps.shapes = map[scoreShape]*preparedQuery{}
 	}
 	ps.shapes[shape] = q
-	return q
+	return q, nil
 }
 
 func prepareScoreQuery(p *Players, shape scoreShape) (*preparedQuery, error) {

@@ -56,7 +56,9 @@ func TestPreparedScoreQueries(t *testing.T) {
 			for _, pair := range ids {
 				t.Run(fmt.Sprintf("%q/%d/%s", op, v, pair[0]), func(t *testing.T) {
 					want := queryJSON(t, p.scoreQuery(pair[0], pair[1], op, valueOf(v), nil))
-					got := queryJSON(t, p.scoreQueries.fill(p, pair[0], pair[1], op, v))
+					prepared, err := p.scoreQueries.fill(p, pair[0], pair[1], op, v)
+					require.NoError(t, err)
+					got := queryJSON(t, prepared)
 					assert.Equal(t, want, got)
 				})
 			}
