@@ -107,10 +107,13 @@ func (c *conn) loop() {
 			var tooLarge *errTooLarge
 			if errors.As(err, &tooLarge) {
 				c.log.Warn("minirethink: query too large", "size", tooLarge.size, "max", tooLarge.max)
+				// Skipped unread before the answer: a driver that gets the
+				// answer while still sending the query may drop it, then
+				// see only the connection close.
+				c.discard(int64(tooLarge.size))
 				c.reply(tooLarge.token, errorResponse(&reql.Error{
 					Response: ql2.Response_CLIENT_ERROR, Msg: tooLarge.Error(),
 				}))
-				c.discard(int64(tooLarge.size))
 				c.closeGracefully()
 				return
 			}
