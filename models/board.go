@@ -160,6 +160,9 @@ func (b *Boards) Delete(ctx context.Context, id string) error {
 	if _, err := b.st.write(ctx, "delete board", b.table.Get(id).Delete()); err != nil {
 		return err
 	}
+	if b.st.observer != nil {
+		b.st.observer.Deleted(id)
+	}
 	return b.st.Players.deleteForBoard(ctx, id)
 }
 

@@ -145,6 +145,29 @@ type Store struct {
 	// repairing serializes schema repairs (Repair): several feeds, the
 	// publisher and the heartbeat may find the schema missing at one moment.
 	repairing sync.Mutex
+	// observer hears of the standings writes made through this Store
+	// (ObserveWrites).
+	observer WriteObserver
+}
+
+// WriteObserver hears of every write to a board's standings made through
+// a Store, once it succeeded: package boardcache, so that a web process
+// reads its own writes back at once whichever route made them.
+type WriteObserver interface {
+	// Wrote: the player now has score on board, or was deleted (absent).
+	Wrote(board, player string, score int64, absent bool)
+	// Deleted: the board was deleted.
+	Deleted(board string)
+}
+
+// ObserveWrites sets the Store's WriteObserver; call it before the Store
+// is used by more than one goroutine.
+func (st *Store) ObserveWrites(o WriteObserver) { st.observer = o }
+
+func (st *Store) wrote(board, player string, score int64, absent bool) {
+	if st.observer != nil {
+		st.observer.Wrote(board, player, score, absent)
+	}
 }
 
 // Open connects to RethinkDB. It does not create the schema: call

@@ -134,6 +134,7 @@ func (p *Players) Save(ctx context.Context, player *Player) error {
 	if err := decode(res.Changes[0].NewValue, player); err != nil {
 		return err
 	}
+	p.st.wrote(player.Board, player.ID, player.Score, false)
 	return p.rank(ctx, player)
 }
 
@@ -161,6 +162,7 @@ func (p *Players) Delete(ctx context.Context, board, id string) error {
 	if res.Deleted == 0 {
 		return notFound("player")
 	}
+	p.st.wrote(board, id, 0, true)
 	return nil
 }
 

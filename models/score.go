@@ -95,6 +95,7 @@ func (p *Players) WriteScore(ctx context.Context, board, id string, w ScoreWrite
 	if err := decode(res.Changes[0].NewValue, &player); err != nil {
 		return nil, err
 	}
+	p.st.wrote(player.Board, player.ID, player.Score, false)
 	if err := p.rank(ctx, &player); err != nil {
 		return nil, err
 	}

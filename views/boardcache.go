@@ -12,8 +12,9 @@ import (
 // Answering GET of a board from memory (package boardcache): the board's
 // materialized top, as its streams show it, with an ETag, when no other
 // ?limit than TOP_N is asked for and the cache is current; the live index
-// otherwise. Writes made through this process (score-adds, player creates and
-// deletes) are read back at once: they make the board read live until its
+// otherwise. Writes made through this process (score writes, player creates
+// and deletes, board deletes) are read back at once: the store tells the
+// cache of each (models.WriteObserver), and the board is read live until its
 // cached top shows them.
 
 // cachedBoard answers from the cache when it can (handled). On a miss it
@@ -44,13 +45,6 @@ func (s *Server) cachedBoard(c echo.Context, id string, limit int) (handled bool
 func (s *Server) fillBoard(gen uint64, limit int, b *models.Board) {
 	if s.boards != nil && limit == s.topN {
 		s.boards.Fill(gen, b)
-	}
-}
-
-// wrote tells the cache this process changed a player's standing.
-func (s *Server) wrote(board, player string, score int64, deleted bool) {
-	if s.boards != nil {
-		s.boards.Wrote(board, player, score, deleted)
 	}
 }
 

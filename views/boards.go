@@ -141,8 +141,5 @@ func (s *Server) deleteBoard(c echo.Context) error {
 	if err := s.store.Boards.Delete(c.Request().Context(), id); err != nil {
 		return err
 	}
-	if s.boards != nil {
-		s.boards.Deleted(id) // read back at once, as every write through here
-	}
 	return c.NoContent(http.StatusNoContent)
 }

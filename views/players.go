@@ -50,7 +50,6 @@ func (s *Server) createPlayer(c echo.Context) error {
 	if err := s.store.Players.Save(c.Request().Context(), &p); err != nil {
 		return err
 	}
-	s.wrote(p.Board, p.ID, p.Score, false)
 	c.Response().Header().Set(echo.HeaderLocation, playerPath(p.Board, p.ID))
 	return c.JSON(http.StatusCreated, event.NewPlayerData(&p))
 }
@@ -59,7 +58,6 @@ func (s *Server) deletePlayer(c echo.Context) error {
 	if err := s.store.Players.Delete(c.Request().Context(), c.Param("board"), c.Param("player")); err != nil {
 		return err
 	}
-	s.wrote(c.Param("board"), c.Param("player"), 0, true)
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -102,6 +100,5 @@ func (s *Server) addScore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.wrote(p.Board, p.ID, p.Score, false)
 	return c.JSON(http.StatusOK, event.NewPlayerData(p))
 }

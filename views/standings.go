@@ -138,7 +138,6 @@ func (s *Server) writeScore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.wrote(p.Board, p.ID, p.Score, false)
 	return c.JSON(http.StatusOK, event.NewPlayerData(p))
 }
 
@@ -195,7 +194,6 @@ func (s *Server) batchScores(c echo.Context) error {
 			}
 			res.Status, res.Error = domainStatus(err)
 		} else {
-			s.wrote(p.Board, p.ID, p.Score, false)
 			data := event.NewPlayerData(p)
 			res.Status, res.Result = http.StatusOK, &data
 		}

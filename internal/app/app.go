@@ -140,6 +140,10 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		a.Ranks = rankcache.New()
 	}
 	a.Store.Players.SetRanker(a.Ranks)
+	// The board cache hears of every write made through this process, so
+	// that GET of a board reads them back at once.
+	a.Boards = boardcache.New(cfg.TopN)
+	a.Store.ObserveWrites(a.Boards)
 
 	// Background work ends after the HTTP server has shut down.
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -176,7 +180,6 @@ func Start(ctx context.Context, cfg config.Config, o Options) (_ *App, err error
 		maxStreams = connlimit.DefaultTotal()
 	}
 	a.Streams = connlimit.New(maxStreams, cfg.MaxStreamsPerClient)
-	a.Boards = boardcache.New(cfg.TopN)
 	a.bg.Go(func() { relay.Boards(bg, a.Store, a.Hub, a.Boards, o.Backoff, log, a.Metrics) })
 	pushSource := relay.PushSource{Store: a.Store, Push: a.Push}
 	a.PushHub = pushhub.New(pushhub.Config{Source: pushSource, Logger: log})
