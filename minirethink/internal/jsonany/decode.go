@@ -205,6 +205,27 @@ func (d *decoder) push() error {
 	return nil
 }
 
+// next reads what follows an element of an array or object: the closing
+// byte (end) or a comma and the space after it; what is named what the
+// error says the bad byte came after.
+func (d *decoder) next(closing byte, what string) (end bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return false, d.eofError()
+	}
+	c := d.data[d.pos]
+	d.pos++
+	if c == closing {
+		return true, nil
+	}
+	if c != ',' {
+		d.pos--
+		return false, d.syntaxError("invalid character " + quoteChar(c) + " after " + what)
+	}
+	d.skipSpace()
+	return false, nil
+}
+
 func (d *decoder) array() (any, error) {
 	if err := d.push(); err != nil {
 		return nil, err
@@ -223,20 +244,11 @@ func (d *decoder) array() (any, error) {
 			return nil, err
 		}
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.eofError()
-		}
-		c := d.data[d.pos]
-		d.pos++
-		if c == ']' {
+		if end, err := d.next(']', "array element"); err != nil {
+			return nil, err
+		} else if end {
 			break
 		}
-		if c != ',' {
-			d.pos--
-			return nil, d.syntaxError("invalid character " + quoteChar(c) + " after array element")
-		}
-		d.skipSpace()
 	}
 	a := d.elems(len(d.vals) - base)
 	copy(a, d.vals[base:])
@@ -307,20 +319,11 @@ func (d *decoder) object() (any, error) {
 		}
 		d.keys = append(d.keys, k)
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.eofError()
-		}
-		c := d.data[d.pos]
-		d.pos++
-		if c == '}' {
+		if end, err := d.next('}', "object key:value pair"); err != nil {
+			return nil, err
+		} else if end {
 			break
 		}
-		if c != ',' {
-			d.pos--
-			return nil, d.syntaxError("invalid character " + quoteChar(c) + " after object key:value pair")
-		}
-		d.skipSpace()
 	}
 	n := len(d.vals) - base
 	kbase := len(d.keys) - n
